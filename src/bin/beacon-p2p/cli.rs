@@ -1,0 +1,114 @@
+//! Argument definitions shared by the subcommands.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use beacon_p2p::chain::{ChainConfig, ChainError, Network};
+use beacon_p2p::primitives::Root;
+use clap::{Args, Parser, Subcommand};
+
+use crate::ssz::{self, SszCommand};
+
+/// Ethereum consensus-layer light-client data from beacon-chain peers.
+#[derive(Debug, Parser)]
+#[command(name = "beacon-p2p", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode consensus wire data: SSZ values, req/resp streams, gossip messages.
+    #[command(subcommand)]
+    Ssz(SszCommand),
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Ssz(command) => ssz::run(command),
+    }
+}
+
+/// Which network's fork schedule and genesis to use.
+#[derive(Debug, Clone, Args)]
+pub struct NetworkArgs {
+    /// A built-in network: mainnet, sepolia, holesky or hoodi.
+    #[arg(long, default_value = "mainnet", conflicts_with = "testnet_dir")]
+    pub network: String,
+    /// A network-config directory (config.yaml, genesis.ssz, optional boot_enr.yaml).
+    #[arg(long, value_name = "DIR")]
+    pub testnet_dir: Option<PathBuf>,
+    /// Use this genesis validators root instead of the network's (0x-hex, 32 bytes).
+    #[arg(long, value_name = "0x…")]
+    pub genesis_validators_root: Option<String>,
+}
+
+impl NetworkArgs {
+    /// The chain configuration these arguments name.
+    pub fn chain(&self) -> Result<ChainConfig, CliError> {
+        let mut chain = match &self.testnet_dir {
+            Some(dir) => ChainConfig::from_directory(dir)?,
+            None => self.network.parse::<Network>()?.config(),
+        };
+        if let Some(root) = &self.genesis_validators_root {
+            chain.genesis_validators_root = Root::from_hex(root)
+                .map_err(|error| CliError::Usage(format!("--genesis-validators-root: {error}")))?;
+        }
+        Ok(chain)
+    }
+}
+
+/// Anything that stops a command.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad arguments.
+    #[error("{0}")]
+    Usage(String),
+    /// An input file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Input {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The chain configuration could not be loaded.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// The input is not what it should be.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Largest input the decoders accept (a full `updates_by_range` response is ~3.5 MB).
+const MAX_INPUT: u64 = 64 * 1024 * 1024;
+
+/// Reads a file, or stdin for `-`, refusing more than `MAX_INPUT` bytes.
+pub fn read_input(path: &str) -> Result<Vec<u8>, CliError> {
+    let input_error = |source| CliError::Input {
+        path: path.to_string(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    if path == "-" {
+        std::io::stdin()
+            .lock()
+            .take(MAX_INPUT + 1)
+            .read_to_end(&mut bytes)
+            .map_err(input_error)?;
+    } else {
+        std::fs::File::open(path)
+            .map_err(input_error)?
+            .take(MAX_INPUT + 1)
+            .read_to_end(&mut bytes)
+            .map_err(input_error)?;
+    }
+    if bytes.len() as u64 > MAX_INPUT {
+        return Err(CliError::Invalid(format!(
+            "{path}: input larger than {MAX_INPUT} bytes"
+        )));
+    }
+    Ok(bytes)
+}

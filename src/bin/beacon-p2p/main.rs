@@ -1,0 +1,27 @@
+//! `beacon-p2p`: the command-line entry point.
+//!
+//! Today: `ssz`, the developer's tool for the consensus wire format (decode SSZ values, req/resp
+//! streams and gossip messages to Beacon-API JSON). Output goes to stdout as JSON; errors are one
+//! line on stderr and a non-zero exit code, never a panic.
+
+#[cfg(not(target_arch = "wasm32"))]
+mod cli;
+#[cfg(not(target_arch = "wasm32"))]
+mod ssz;
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() -> std::process::ExitCode {
+    use clap::Parser;
+
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}

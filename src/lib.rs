@@ -1,0 +1,18 @@
+//! # beacon-p2p
+//!
+//! Ethereum consensus-layer light-client data — bootstraps, updates, finality and optimistic
+//! updates — straight from beacon-chain peers over libp2p, in the browser (wasm32) and natively.
+//!
+//! Layers, each importing only the ones below it:
+//!
+//! | layer | module | owns |
+//! |---|---|---|
+//! | wire | [`wire`] | req/resp `ssz_snappy` framing, gossip snappy and message-ids, protocol ids, limits |
+//! | types | [`types`] | SSZ containers per fork and preset, p2p messages, Beacon-API JSON |
+//! | chain | [`chain`] | networks, presets, fork schedule incl. BPO, fork digests |
+//! | primitives | [`primitives`] | byte vectors, roots, `uint256`, JSON conventions |
+
+pub mod chain;
+pub mod primitives;
+pub mod types;
+pub mod wire;

@@ -1,0 +1,498 @@
+//! SSZ primitives the consensus types are built from: fixed byte vectors, bounded byte lists,
+//! `uint256`, and the JSON conventions of the Beacon API (integers as decimal strings, bytes as
+//! `0x`-hex).
+//!
+//! ssz_rs models `ByteVector[N]` as `Vector<u8, N>`, which decodes, stores and hashes byte by
+//! byte. Roots, keys and signatures are most of every light-client object, so they get their own
+//! types here that plug into ssz_rs's traits and copy whole slices instead.
+
+use std::fmt;
+
+use serde::{de::Error as _, Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest, Sha256};
+use ssz_rs::prelude::{
+    Deserialize as SszDeserialize, DeserializeError, MerkleizationError, Merkleized, Node,
+    Serialize as SszSerialize, SerializeError, SimpleSerialize,
+};
+
+const BYTES_PER_CHUNK: usize = 32;
+
+/// `Slot` in the consensus specs.
+pub type Slot = u64;
+/// `Epoch` in the consensus specs.
+pub type Epoch = u64;
+
+/// SSZ `ByteVector[N]`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ByteVector<const N: usize>(pub [u8; N]);
+
+/// A 32-byte hash tree root (`Root`, `Bytes32`, `Hash32`).
+pub type Root = ByteVector<32>;
+/// `Bytes32`.
+pub type Bytes32 = ByteVector<32>;
+/// A compressed BLS12-381 public key.
+pub type BlsPublicKey = ByteVector<48>;
+/// A compressed BLS12-381 signature.
+pub type BlsSignature = ByteVector<96>;
+/// An execution-layer address.
+pub type ExecutionAddress = ByteVector<20>;
+/// The execution payload's logs bloom.
+pub type LogsBloom = ByteVector<256>;
+/// A fork version (`Version`).
+pub type Version = ByteVector<4>;
+/// The 4-byte digest that names a fork on the wire (`ForkDigest`).
+pub type ForkDigest = ByteVector<4>;
+
+impl<const N: usize> ByteVector<N> {
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8; N] {
+        &self.0
+    }
+
+    /// Parses `0x`-prefixed (or bare) hex of exactly `N` bytes.
+    pub fn from_hex(text: &str) -> Result<Self, HexError> {
+        let bytes = decode_hex(text)?;
+        Self::try_from(bytes.as_slice()).map_err(|_| HexError::Length {
+            expected: N,
+            found: bytes.len(),
+        })
+    }
+
+    /// `0x`-prefixed lowercase hex.
+    pub fn to_hex(&self) -> String {
+        format!("0x{}", hex::encode(self.0))
+    }
+}
+
+impl<const N: usize> Default for ByteVector<N> {
+    fn default() -> Self {
+        Self([0; N])
+    }
+}
+
+impl<const N: usize> From<[u8; N]> for ByteVector<N> {
+    fn from(bytes: [u8; N]) -> Self {
+        Self(bytes)
+    }
+}
+
+impl<const N: usize> TryFrom<&[u8]> for ByteVector<N> {
+    type Error = std::array::TryFromSliceError;
+
+    fn try_from(bytes: &[u8]) -> Result<Self, Self::Error> {
+        Ok(Self(bytes.try_into()?))
+    }
+}
+
+impl<const N: usize> AsRef<[u8]> for ByteVector<N> {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl<const N: usize> fmt::Debug for ByteVector<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl<const N: usize> fmt::Display for ByteVector<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl<const N: usize> ssz_rs::Sized for ByteVector<N> {
+    fn is_variable_size() -> bool {
+        false
+    }
+
+    fn size_hint() -> usize {
+        N
+    }
+}
+
+impl<const N: usize> SszSerialize for ByteVector<N> {
+    fn serialize(&self, buffer: &mut Vec<u8>) -> Result<usize, SerializeError> {
+        buffer.extend_from_slice(&self.0);
+        Ok(N)
+    }
+}
+
+impl<const N: usize> SszDeserialize for ByteVector<N> {
+    fn deserialize(encoding: &[u8]) -> Result<Self, DeserializeError> {
+        match encoding.len() {
+            len if len < N => Err(DeserializeError::ExpectedFurtherInput {
+                provided: len,
+                expected: N,
+            }),
+            len if len > N => Err(DeserializeError::AdditionalInput {
+                provided: len,
+                expected: N,
+            }),
+            _ => Ok(Self(encoding.try_into().expect("length checked above"))),
+        }
+    }
+}
+
+impl<const N: usize> Merkleized for ByteVector<N> {
+    fn hash_tree_root(&mut self) -> Result<Node, MerkleizationError> {
+        Ok(node(merkleize_bytes(&self.0, N)))
+    }
+}
+
+impl<const N: usize> SimpleSerialize for ByteVector<N> {}
+
+impl<const N: usize> Serialize for ByteVector<N> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de, const N: usize> Deserialize<'de> for ByteVector<N> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Self::from_hex(&text).map_err(D::Error::custom)
+    }
+}
+
+/// SSZ `ByteList[N]`: at most `N` bytes.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct ByteList<const N: usize>(Vec<u8>);
+
+impl<const N: usize> ByteList<N> {
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl<const N: usize> TryFrom<Vec<u8>> for ByteList<N> {
+    type Error = LengthError;
+
+    fn try_from(bytes: Vec<u8>) -> Result<Self, Self::Error> {
+        if bytes.len() > N {
+            return Err(LengthError {
+                limit: N,
+                found: bytes.len(),
+            });
+        }
+        Ok(Self(bytes))
+    }
+}
+
+/// A byte list longer than its SSZ limit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{found} bytes exceed the limit of {limit}")]
+pub struct LengthError {
+    /// The type's limit.
+    pub limit: usize,
+    /// The length given.
+    pub found: usize,
+}
+
+impl<const N: usize> fmt::Debug for ByteList<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "0x{}", hex::encode(&self.0))
+    }
+}
+
+impl<const N: usize> ssz_rs::Sized for ByteList<N> {
+    fn is_variable_size() -> bool {
+        true
+    }
+
+    fn size_hint() -> usize {
+        0
+    }
+}
+
+impl<const N: usize> SszSerialize for ByteList<N> {
+    fn serialize(&self, buffer: &mut Vec<u8>) -> Result<usize, SerializeError> {
+        buffer.extend_from_slice(&self.0);
+        Ok(self.0.len())
+    }
+}
+
+impl<const N: usize> SszDeserialize for ByteList<N> {
+    fn deserialize(encoding: &[u8]) -> Result<Self, DeserializeError> {
+        if encoding.len() > N {
+            return Err(DeserializeError::AdditionalInput {
+                provided: encoding.len(),
+                expected: N,
+            });
+        }
+        Ok(Self(encoding.to_vec()))
+    }
+}
+
+impl<const N: usize> Merkleized for ByteList<N> {
+    fn hash_tree_root(&mut self) -> Result<Node, MerkleizationError> {
+        let root = merkleize_bytes(&self.0, N);
+        // mix_in_length: the length is a uint64 in its own chunk, on every target.
+        let mut length = [0u8; BYTES_PER_CHUNK];
+        length[..8].copy_from_slice(&(self.0.len() as u64).to_le_bytes());
+        Ok(node(hash_pair(&root, &length)))
+    }
+}
+
+impl<const N: usize> SimpleSerialize for ByteList<N> {}
+
+impl<const N: usize> Serialize for ByteList<N> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format!("0x{}", hex::encode(&self.0)))
+    }
+}
+
+impl<'de, const N: usize> Deserialize<'de> for ByteList<N> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        let bytes = decode_hex(&text).map_err(D::Error::custom)?;
+        Self::try_from(bytes).map_err(D::Error::custom)
+    }
+}
+
+/// SSZ `uint256`, stored little-endian; JSON is a decimal string as in the Beacon API.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Uint256(pub [u8; 32]);
+
+impl Uint256 {
+    /// Parses a decimal string below 2^256.
+    pub fn from_decimal(text: &str) -> Result<Self, DecimalError> {
+        if text.is_empty() || text.len() > 78 || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(DecimalError(text.chars().take(80).collect()));
+        }
+        // Little-endian u64 limbs: value = value * 10 + digit.
+        let mut limbs = [0u64; 4];
+        for digit in text.bytes().map(|b| u64::from(b - b'0')) {
+            let mut carry = digit as u128;
+            for limb in limbs.iter_mut() {
+                let wide = (*limb as u128) * 10 + carry;
+                *limb = wide as u64;
+                carry = wide >> 64;
+            }
+            if carry != 0 {
+                return Err(DecimalError(text.to_string()));
+            }
+        }
+        let mut bytes = [0u8; 32];
+        for (chunk, limb) in bytes.chunks_exact_mut(8).zip(limbs) {
+            chunk.copy_from_slice(&limb.to_le_bytes());
+        }
+        Ok(Self(bytes))
+    }
+
+    /// The value as a decimal string.
+    pub fn to_decimal(&self) -> String {
+        let mut limbs = [0u64; 4];
+        for (limb, chunk) in limbs.iter_mut().zip(self.0.chunks_exact(8)) {
+            *limb = u64::from_le_bytes(chunk.try_into().expect("8-byte chunk"));
+        }
+        let mut digits = Vec::with_capacity(78);
+        while limbs.iter().any(|&l| l != 0) {
+            // Divide the 256-bit value by 10, most significant limb first.
+            let mut remainder = 0u128;
+            for limb in limbs.iter_mut().rev() {
+                let wide = (remainder << 64) | (*limb as u128);
+                *limb = (wide / 10) as u64;
+                remainder = wide % 10;
+            }
+            digits.push(b'0' + remainder as u8);
+        }
+        if digits.is_empty() {
+            return "0".to_string();
+        }
+        digits.reverse();
+        String::from_utf8(digits).expect("ascii digits")
+    }
+}
+
+/// A string that is not a decimal `uint256`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a decimal uint256: {0:?}")]
+pub struct DecimalError(String);
+
+impl fmt::Debug for Uint256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_decimal())
+    }
+}
+
+impl ssz_rs::Sized for Uint256 {
+    fn is_variable_size() -> bool {
+        false
+    }
+
+    fn size_hint() -> usize {
+        32
+    }
+}
+
+impl SszSerialize for Uint256 {
+    fn serialize(&self, buffer: &mut Vec<u8>) -> Result<usize, SerializeError> {
+        buffer.extend_from_slice(&self.0);
+        Ok(32)
+    }
+}
+
+impl SszDeserialize for Uint256 {
+    fn deserialize(encoding: &[u8]) -> Result<Self, DeserializeError> {
+        <ByteVector<32> as SszDeserialize>::deserialize(encoding).map(|bytes| Self(bytes.0))
+    }
+}
+
+impl Merkleized for Uint256 {
+    fn hash_tree_root(&mut self) -> Result<Node, MerkleizationError> {
+        Ok(node(self.0))
+    }
+}
+
+impl SimpleSerialize for Uint256 {
+    fn is_composite_type() -> bool {
+        false
+    }
+}
+
+impl Serialize for Uint256 {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_decimal())
+    }
+}
+
+impl<'de> Deserialize<'de> for Uint256 {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Self::from_decimal(&text).map_err(D::Error::custom)
+    }
+}
+
+/// Hex text that is not what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HexError {
+    /// Not valid hex.
+    #[error("invalid hex: {0}")]
+    Invalid(String),
+    /// Valid hex of the wrong length.
+    #[error("expected {expected} bytes of hex, found {found}")]
+    Length {
+        /// Bytes expected.
+        expected: usize,
+        /// Bytes found.
+        found: usize,
+    },
+}
+
+/// Decodes `0x`-prefixed or bare hex.
+pub fn decode_hex(text: &str) -> Result<Vec<u8>, HexError> {
+    let digits = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))
+        .unwrap_or(text);
+    hex::decode(digits).map_err(|error| HexError::Invalid(error.to_string()))
+}
+
+/// Serde adapter for `u64` as a decimal string (the Beacon API's integers); also accepts a
+/// JSON number when reading, as some servers send them.
+pub mod quoted_u64 {
+    use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+
+    /// Writes the value as a decimal string.
+    pub fn serialize<S: Serializer>(value: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(value)
+    }
+
+    /// Reads a decimal string or a number.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either<'a> {
+            Text(std::borrow::Cow<'a, str>),
+            Number(u64),
+        }
+        match Either::deserialize(deserializer)? {
+            Either::Number(n) => Ok(n),
+            Either::Text(text) => {
+                if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(D::Error::custom(format!("not a decimal uint64: {text:?}")));
+                }
+                text.parse()
+                    .map_err(|_| D::Error::custom(format!("uint64 out of range: {text:?}")))
+            }
+        }
+    }
+}
+
+fn node(bytes: [u8; 32]) -> Node {
+    Node::try_from(bytes.as_slice()).expect("32-byte node")
+}
+
+pub(crate) fn hash_pair(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(left);
+    hasher.update(right);
+    hasher.finalize().into()
+}
+
+/// Merkle root of `bytes` packed into 32-byte chunks, padded with zero chunks up to the chunk
+/// count of `limit` bytes (rounded up to a power of two).
+fn merkleize_bytes(bytes: &[u8], limit: usize) -> [u8; 32] {
+    let leaves = limit.div_ceil(BYTES_PER_CHUNK).max(1).next_power_of_two();
+    let mut layer: Vec<[u8; 32]> = bytes
+        .chunks(BYTES_PER_CHUNK)
+        .map(|chunk| {
+            let mut padded = [0u8; 32];
+            padded[..chunk.len()].copy_from_slice(chunk);
+            padded
+        })
+        .collect();
+    let mut zero = [0u8; 32];
+    let mut width = leaves;
+    while width > 1 {
+        if layer.len() % 2 == 1 {
+            layer.push(zero);
+        }
+        layer = layer
+            .chunks_exact(2)
+            .map(|pair| hash_pair(&pair[0], &pair[1]))
+            .collect();
+        zero = hash_pair(&zero, &zero);
+        width /= 2;
+    }
+    layer.first().copied().unwrap_or(zero)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uint256_decimal_round_trip() {
+        for text in [
+            "0",
+            "1",
+            "18446744073709551616",
+            "115792089237316195423570985008687907853269984665640564039457584007913129639935",
+        ] {
+            assert_eq!(Uint256::from_decimal(text).unwrap().to_decimal(), text);
+        }
+        assert!(Uint256::from_decimal(
+            "115792089237316195423570985008687907853269984665640564039457584007913129639936"
+        )
+        .is_err());
+        assert!(Uint256::from_decimal("-1").is_err());
+        assert!(Uint256::from_decimal("").is_err());
+    }
+
+    #[test]
+    fn byte_vector_root_matches_spec_padding() {
+        // 48-byte pubkey: two chunks, hashed once.
+        let mut key = ByteVector::<48>([7; 48]);
+        let mut chunks = [[0u8; 32]; 2];
+        chunks[0] = [7; 32];
+        chunks[1][..16].copy_from_slice(&[7; 16]);
+        assert_eq!(
+            key.hash_tree_root().unwrap().as_ref(),
+            hash_pair(&chunks[0], &chunks[1])
+        );
+    }
+}

@@ -434,31 +434,31 @@ pub(crate) fn hash_pair(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
 }
 
 /// Merkle root of `bytes` packed into 32-byte chunks, padded with zero chunks up to the chunk
-/// count of `limit` bytes (rounded up to a power of two).
+/// count of `limit` bytes (rounded up to a power of two). Works in place on the stack: keys and
+/// signatures are hashed hundreds of times per light-client object.
 fn merkleize_bytes(bytes: &[u8], limit: usize) -> [u8; 32] {
+    // The consensus byte types are at most 256 bytes (logs bloom, error message): 8 chunks.
+    const STACK_LEAVES: usize = 8;
     let leaves = limit.div_ceil(BYTES_PER_CHUNK).max(1).next_power_of_two();
-    let mut layer: Vec<[u8; 32]> = bytes
-        .chunks(BYTES_PER_CHUNK)
-        .map(|chunk| {
-            let mut padded = [0u8; 32];
-            padded[..chunk.len()].copy_from_slice(chunk);
-            padded
-        })
-        .collect();
-    let mut zero = [0u8; 32];
+    let mut stack = [[0u8; 32]; STACK_LEAVES];
+    let mut heap = Vec::new();
+    let layer: &mut [[u8; 32]] = if leaves <= STACK_LEAVES {
+        &mut stack
+    } else {
+        heap.resize(leaves, [0u8; 32]);
+        &mut heap
+    };
+    for (chunk, source) in layer.iter_mut().zip(bytes.chunks(BYTES_PER_CHUNK)) {
+        chunk[..source.len()].copy_from_slice(source);
+    }
     let mut width = leaves;
     while width > 1 {
-        if layer.len() % 2 == 1 {
-            layer.push(zero);
+        for index in 0..width / 2 {
+            layer[index] = hash_pair(&layer[2 * index], &layer[2 * index + 1]);
         }
-        layer = layer
-            .chunks_exact(2)
-            .map(|pair| hash_pair(&pair[0], &pair[1]))
-            .collect();
-        zero = hash_pair(&zero, &zero);
         width /= 2;
     }
-    layer.first().copied().unwrap_or(zero)
+    layer[0]
 }
 
 #[cfg(test)]
@@ -493,6 +493,20 @@ mod tests {
         assert_eq!(
             key.hash_tree_root().unwrap().as_ref(),
             hash_pair(&chunks[0], &chunks[1])
+        );
+    }
+
+    #[test]
+    fn byte_list_root_of_large_limits_uses_zero_subtrees() {
+        // 1 KiB limit = 32 leaves; an empty list is the zero subtree of depth 5, mixed with 0.
+        let mut empty = ByteList::<1024>::default();
+        let mut zero = [0u8; 32];
+        for _ in 0..5 {
+            zero = hash_pair(&zero, &zero);
+        }
+        assert_eq!(
+            empty.hash_tree_root().unwrap().as_ref(),
+            hash_pair(&zero, &[0u8; 32])
         );
     }
 }

@@ -172,22 +172,29 @@ pub async fn read_frames<R: AsyncRead + Unpin>(
     Ok((out, consumed))
 }
 
+/// `read_exact` that reports where the stream ended, not where the read began.
 pub(crate) async fn read_exact_at<R: AsyncRead + Unpin>(
     reader: &mut R,
     buffer: &mut [u8],
     offset: u64,
     what: &'static str,
 ) -> Result<(), WireError> {
-    reader.read_exact(buffer).await.map_err(|error| {
-        if error.kind() == std::io::ErrorKind::UnexpectedEof {
-            WireError::UnexpectedEof { offset, what }
-        } else {
-            WireError::Io {
-                offset,
-                detail: error.to_string(),
+    let mut filled = 0;
+    while filled < buffer.len() {
+        let at = offset + filled as u64;
+        match reader.read(&mut buffer[filled..]).await {
+            Ok(0) => return Err(WireError::UnexpectedEof { offset: at, what }),
+            Ok(n) => filled += n,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => {
+                return Err(WireError::Io {
+                    offset: at,
+                    detail: error.to_string(),
+                })
             }
         }
-    })
+    }
+    Ok(())
 }
 
 /// Compresses a gossip payload (snappy block format).

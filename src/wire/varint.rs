@@ -1,8 +1,9 @@
 //! Unsigned LEB128 ("protobuf varint") length prefixes, read strictly: at most 10 bytes, no
 //! value above `u64::MAX`, and no redundant trailing zero groups.
 
-use futures::io::{AsyncRead, AsyncReadExt};
+use futures::io::AsyncRead;
 
+use super::snappy::read_exact_at;
 use super::WireError;
 
 /// Appends `value` as a varint.
@@ -22,19 +23,13 @@ pub async fn read<R: AsyncRead + Unpin>(
     let mut value = 0u64;
     for index in 0..10u32 {
         let mut byte = [0u8; 1];
-        reader.read_exact(&mut byte).await.map_err(|error| {
-            if error.kind() == std::io::ErrorKind::UnexpectedEof {
-                WireError::UnexpectedEof {
-                    offset: offset + u64::from(index),
-                    what: "length prefix",
-                }
-            } else {
-                WireError::Io {
-                    offset: offset + u64::from(index),
-                    detail: error.to_string(),
-                }
-            }
-        })?;
+        read_exact_at(
+            reader,
+            &mut byte,
+            offset + u64::from(index),
+            "length prefix",
+        )
+        .await?;
         let byte = byte[0];
         let bits = u64::from(byte & 0x7f);
         if index == 9 && byte > 0x01 {

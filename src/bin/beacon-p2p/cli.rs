@@ -80,6 +80,9 @@ pub enum CliError {
     /// The input is not what it should be.
     #[error("{0}")]
     Invalid(String),
+    /// Writing the output failed.
+    #[error("cannot write output: {0}")]
+    Output(std::io::Error),
 }
 
 /// Largest input the decoders accept (a full `updates_by_range` response is ~3.5 MB).

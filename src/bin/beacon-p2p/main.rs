@@ -16,6 +16,10 @@ fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // The reader went away (`| head`): stop quietly, as other Unix tools do.
+        Err(cli::CliError::Output(error)) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+            std::process::ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("error: {error}");
             std::process::ExitCode::FAILURE

@@ -70,7 +70,7 @@ pub fn run(command: SszCommand) -> Result<(), CliError> {
             if let Some(fork) = decoded.fork {
                 out["fork"] = json!(fork.name());
             }
-            print_json(&out, true);
+            print_json(&out, true)?;
             Ok(())
         }
         SszCommand::DecodeStream {
@@ -99,7 +99,7 @@ pub fn run(command: SszCommand) -> Result<(), CliError> {
                         })
                     }
                 };
-                print_json(&line, false);
+                print_json(&line, false)?;
                 return Ok(());
             }
             let mut reader = ResponseReader::new(bytes.as_slice(), protocol, &chain, u64::MAX);
@@ -137,7 +137,7 @@ pub fn run(command: SszCommand) -> Result<(), CliError> {
                         "data": decoded.json,
                     })
                 };
-                print_json(&line, false);
+                print_json(&line, false)?;
             }
             Ok(())
         }
@@ -186,17 +186,20 @@ pub fn run(command: SszCommand) -> Result<(), CliError> {
                     "value": value,
                 }),
                 true,
-            );
+            )?;
             Ok(())
         }
     }
 }
 
-fn print_json(value: &Value, pretty: bool) {
+fn print_json(value: &Value, pretty: bool) -> Result<(), CliError> {
+    use std::io::Write;
+
     let text = if pretty {
         serde_json::to_string_pretty(value)
     } else {
         serde_json::to_string(value)
     };
-    println!("{}", text.expect("JSON values always serialize"));
+    let text = text.expect("JSON values always serialize");
+    writeln!(std::io::stdout().lock(), "{text}").map_err(CliError::Output)
 }

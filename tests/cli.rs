@@ -1,0 +1,363 @@
+//! The `beacon-p2p ssz` subcommand, run as a user would: real vector files in, JSON out, and a
+//! one-line error with a non-zero exit (never a panic) for bad input.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use common::*;
+use serde_json::Value;
+
+const VECTORS_GVR: &str = "0x68c1cd5973bb2a2935284a423a75453d211452b3ff1e3606f2632c8f575196d6";
+
+fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_beacon-p2p"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.unwrap_or_default())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn ok_json_lines(output: &Output) -> Vec<Value> {
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout.clone()).unwrap();
+    serde_json::Deserializer::from_str(&text)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// A failure is one line on stderr naming the problem, exit code 1, no panic or backtrace.
+fn assert_clean_failure(output: &Output, mentions: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(
+        stderr.contains(mentions),
+        "{stderr:?} should mention {mentions:?}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn decode_prints_beacon_api_json_and_root() {
+    let dir =
+        public_dir().join("mainnet/electra/ssz_static/LightClientFinalityUpdate/ssz_random/case_0");
+    let meta = read_json(&dir.join("meta.json"));
+    let file = dir.join("serialized.ssz");
+    let output = run(
+        &[
+            "ssz",
+            "decode",
+            "--type",
+            "LightClientFinalityUpdate",
+            "--fork",
+            "electra",
+            file.to_str().unwrap(),
+        ],
+        None,
+    );
+    let out = &ok_json_lines(&output)[0];
+    assert_eq!(out["hash_tree_root"], meta["hash_tree_root"]);
+    assert_eq!(out["fork"], "electra");
+    assert_eq!(out["value"]["version"], "electra");
+    let expected = yaml_to_beacon_json(&read_yaml(&dir.join("value.yaml")));
+    assert_eq!(out["value"]["data"], expected);
+
+    // stdin, the minimal preset, a p2p type.
+    let status = read(
+        &public_dir().join("general/fulu/ssz_static/StatusV2/ssz_random/case_0/serialized.ssz"),
+    );
+    let out = &ok_json_lines(&run(
+        &["ssz", "decode", "--type", "StatusV2", "-"],
+        Some(&status),
+    ))[0];
+    assert_eq!(out["type"], "StatusV2");
+    assert!(out["value"]["earliest_available_slot"].is_string());
+
+    let bootstrap = read(&devnet_dir().join("p2p/bootstrap_0.ssz"));
+    let out = &ok_json_lines(&run(
+        &[
+            "ssz",
+            "decode",
+            "--type",
+            "LightClientBootstrap",
+            "--fork",
+            "deneb",
+            "--preset",
+            "minimal",
+            "-",
+        ],
+        Some(&bootstrap),
+    ))[0];
+    assert_eq!(
+        out["value"]["data"]["current_sync_committee"]["pubkeys"]
+            .as_array()
+            .unwrap()
+            .len(),
+        32
+    );
+}
+
+#[test]
+fn decode_stream_prints_one_line_per_chunk() {
+    let case = public_dir().join("reqresp/lc_updates_by_range_then_error_ok");
+    let meta = read_json(&case.join("case.json"));
+    let stream = case.join("stream.bin");
+    let lines = ok_json_lines(&run(
+        &[
+            "ssz",
+            "decode-stream",
+            "--protocol",
+            "light_client_updates_by_range",
+            "--genesis-validators-root",
+            VECTORS_GVR,
+            stream.to_str().unwrap(),
+        ],
+        None,
+    ));
+    let expected = meta["chunks"].as_array().unwrap();
+    assert_eq!(lines.len(), expected.len());
+    for (line, chunk) in lines.iter().zip(expected) {
+        assert_eq!(line["result"], chunk["result"]);
+        assert_eq!(line["root"], chunk["hash_tree_root"]);
+        if let Some(fork) = chunk["fork"].as_str() {
+            assert_eq!(line["fork"], fork);
+            assert_eq!(line["data"]["version"], fork);
+        }
+    }
+    assert_eq!(lines[3]["error"], "ResourceUnavailable: no more updates");
+
+    // A request stream, by full protocol id.
+    let request = read(&public_dir().join("reqresp/lc_updates_by_range_request_ok/stream.bin"));
+    let lines = ok_json_lines(&run(
+        &[
+            "ssz",
+            "decode-stream",
+            "--request",
+            "--protocol",
+            "/eth2/beacon_chain/req/light_client_updates_by_range/1/ssz_snappy",
+            "-",
+        ],
+        Some(&request),
+    ));
+    assert!(lines[0]["data"]["start_period"].is_string());
+}
+
+#[test]
+fn decode_stream_with_a_testnet_dir() {
+    // Real bytes from the devnet capture, framed as a peer frames them.
+    let payload = read(&devnet_dir().join("p2p/finality_update_0.ssz"));
+    let context = beacon_p2p::primitives::ForkDigest::from_hex("0x8cdad603").unwrap();
+    let stream = beacon_p2p::wire::encode_response_chunk(
+        beacon_p2p::wire::ResultCode::Success,
+        Some(context),
+        &payload,
+    );
+    let dir = devnet_dir();
+    let lines = ok_json_lines(&run(
+        &[
+            "ssz",
+            "decode-stream",
+            "--protocol",
+            "light_client_finality_update",
+            "--testnet-dir",
+            dir.to_str().unwrap(),
+            "-",
+        ],
+        Some(&stream),
+    ));
+    assert_eq!(lines[0]["fork"], "deneb");
+    assert_eq!(lines[0]["context_bytes"], "0x8cdad603");
+}
+
+#[test]
+fn gossip_prints_message_id_fork_and_value() {
+    let case = public_dir().join("gossip/light_client_optimistic_update_fulu_bpo2_sparse_ok");
+    let meta = read_json(&case.join("case.json"));
+    let data = case.join("message_data.bin");
+    let out = &ok_json_lines(&run(
+        &[
+            "ssz",
+            "gossip",
+            "--topic",
+            meta["topic"].as_str().unwrap(),
+            "--genesis-validators-root",
+            VECTORS_GVR,
+            data.to_str().unwrap(),
+        ],
+        None,
+    ))[0];
+    assert_eq!(out["message_id"], meta["message_id"]);
+    assert_eq!(out["fork"], "fulu");
+    assert_eq!(out["root"], meta["hash_tree_root"]);
+    assert_eq!(out["value"]["version"], "fulu");
+}
+
+#[test]
+fn bad_input_fails_with_one_clear_line() {
+    let truncated = public_dir().join("reqresp/invalid_truncated_frame/stream.bin");
+    let output = run(
+        &[
+            "ssz",
+            "decode-stream",
+            "--protocol",
+            "light_client_finality_update",
+            "--genesis-validators-root",
+            VECTORS_GVR,
+            truncated.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_clean_failure(&output, "unexpected end of stream at byte 551");
+
+    let oversize =
+        public_dir().join("reqresp/invalid_length_prefix_over_max_payload_size/stream.bin");
+    let output = run(
+        &[
+            "ssz",
+            "decode-stream",
+            "--protocol",
+            "light_client_finality_update",
+            oversize.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_clean_failure(&output, "at byte");
+
+    let output = run(
+        &[
+            "ssz",
+            "decode",
+            "--type",
+            "LightClientUpdate",
+            "--fork",
+            "deneb",
+            "-",
+        ],
+        Some(&[0u8; 100]),
+    );
+    assert_clean_failure(
+        &output,
+        "LightClientUpdate (deneb): 100 bytes, outside the SSZ bounds",
+    );
+
+    let output = run(
+        &[
+            "ssz",
+            "decode",
+            "--type",
+            "LightClientHeader",
+            "--fork",
+            "phase0",
+            "-",
+        ],
+        Some(&[0u8; 112]),
+    );
+    assert_clean_failure(&output, "does not exist at phase0");
+
+    let output = run(
+        &["ssz", "decode", "--type", "Ping", "/nonexistent/file"],
+        None,
+    );
+    assert_clean_failure(&output, "cannot read /nonexistent/file");
+
+    let not_snappy = public_dir().join("gossip/invalid_not_snappy");
+    let meta = read_json(&not_snappy.join("case.json"));
+    let output = run(
+        &[
+            "ssz",
+            "gossip",
+            "--topic",
+            meta["topic"].as_str().unwrap(),
+            "--genesis-validators-root",
+            VECTORS_GVR,
+            not_snappy.join("message_data.bin").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_clean_failure(&output, meta["message_id"].as_str().unwrap());
+
+    let output = run(
+        &[
+            "ssz",
+            "gossip",
+            "--topic",
+            "/eth2/zz/light_client_finality_update/ssz_snappy",
+            "-",
+        ],
+        Some(b"x"),
+    );
+    assert_clean_failure(&output, "fork digest must be 8 hex digits");
+
+    let empty = tempdir_with_config(
+        "PRESET_BASE: 'minimal'\nGENESIS_FORK_VERSION: 0x00000001\n",
+        None,
+    );
+    let output = run(
+        &[
+            "ssz",
+            "decode-stream",
+            "--protocol",
+            "ping",
+            "--testnet-dir",
+            empty.to_str().unwrap(),
+            "-",
+        ],
+        Some(b""),
+    );
+    assert_clean_failure(&output, "genesis.ssz");
+
+    // Unknown names are usage errors from the argument parser (exit 2), still no panic.
+    let output = run(&["ssz", "decode", "--type", "NoSuchType", "-"], Some(b""));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown SSZ type \"NoSuchType\""));
+}
+
+#[test]
+fn every_truncation_of_a_real_stream_fails_cleanly() {
+    let case = public_dir().join("reqresp/lc_bootstrap_deneb_random_ok");
+    let stream = read(&case.join("stream.bin"));
+    for cut in [1, 3, 5, 6, 7, 20, stream.len() / 2, stream.len() - 1] {
+        let output = run(
+            &[
+                "ssz",
+                "decode-stream",
+                "--protocol",
+                "light_client_bootstrap",
+                "--genesis-validators-root",
+                VECTORS_GVR,
+                "-",
+            ],
+            Some(&stream[..cut]),
+        );
+        assert_clean_failure(&output, "at byte");
+    }
+}
+
+fn tempdir_with_config(config: &str, genesis: Option<&[u8]>) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("beacon-p2p-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config.yaml"), config).unwrap();
+    if let Some(genesis) = genesis {
+        std::fs::write(dir.join("genesis.ssz"), genesis).unwrap();
+    }
+    dir
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing beacon-p2p needs on a Debian 12 machine, reusing whatever
 # is already installed: the wasm32 target, wasm-pack, the wasm-bindgen CLI that matches
-# Cargo.lock, Chromium and its WebDriver. Safe to run again; prints what it does.
+# Cargo.lock, Chromium and its WebDriver, Node and the test peer's npm packages.
+# Safe to run again; prints what it does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +24,8 @@ command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   log "apt-get install ${missing[*]}"
   as_root apt-get update -qq
@@ -50,4 +53,18 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "=$want" --locked --force
 fi
 
-log "ready: $(cargo --version), wasm-pack $(wasm-pack --version | awk '{print $2}'), wasm-bindgen $want, $(chromium --version 2>/dev/null | head -1)"
+# The CL test peer (js-libp2p) the integration tests run: installed from its lockfile, again
+# only when the lockfile changed.
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  log "warning: Node $(node --version) found; the test peer's packages are checked on Node 20"
+fi
+stamp=tests/peer/node_modules/.lockfile-sha256
+want_stamp=$(sha256sum tests/peer/package-lock.json | awk '{ print $1 }')
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want_stamp" ]; then
+  log "npm ci in tests/peer"
+  (cd tests/peer && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want_stamp" > "$stamp"
+fi
+
+log "ready: $(cargo --version), wasm-pack $(wasm-pack --version | awk '{print $2}'), wasm-bindgen $want, $(chromium --version 2>/dev/null | head -1), node $(node --version)"

@@ -7,12 +7,21 @@
 //!
 //! | layer | module | owns |
 //! |---|---|---|
+//! | client | [`client`] | the public API: `Client`, its config and events (native for now) |
+//! | node | [`node`] | libp2p swarm, behaviour, peer manager, request scheduler |
 //! | wire | [`wire`] | req/resp `ssz_snappy` framing, gossip snappy and message-ids, protocol ids, limits |
 //! | types | [`types`] | SSZ containers per fork and preset, p2p messages, Beacon-API JSON |
 //! | chain | [`chain`] | networks, presets, fork schedule incl. BPO, fork digests |
 //! | primitives | [`primitives`] | byte vectors, roots, `uint256`, JSON conventions |
 
 pub mod chain;
+// The browser transports arrive with the wasm client; until then the node runs natively only.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod client;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod node;
+#[cfg(not(target_arch = "wasm32"))]
+mod platform;
 pub mod primitives;
 pub mod types;
 pub mod wire;

@@ -7,6 +7,7 @@
 
 pub mod containers;
 mod forked;
+mod object;
 
 use std::fmt;
 use std::str::FromStr;
@@ -26,6 +27,7 @@ pub use forked::{
     HasBeaconHeader, LightClientBootstrap, LightClientFinalityUpdate, LightClientHeader,
     LightClientOptimisticUpdate, LightClientUpdate,
 };
+pub use object::{LightClientKind, LightClientObject};
 
 /// Why bytes or JSON could not be read as a type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -169,6 +169,12 @@ impl Protocol {
     }
 }
 
+impl AsRef<str> for Protocol {
+    fn as_ref(&self) -> &str {
+        self.protocol_id()
+    }
+}
+
 impl fmt::Display for Protocol {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (name, version) = self.name_and_version();

@@ -2,6 +2,9 @@
 //! to read its YAML/JSON views.
 #![allow(dead_code)]
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod peer;
+
 use std::path::{Path, PathBuf};
 
 use beacon_p2p::chain::{ChainConfig, Network};

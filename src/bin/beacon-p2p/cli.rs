@@ -7,6 +7,7 @@ use beacon_p2p::chain::{ChainConfig, ChainError, Network};
 use beacon_p2p::primitives::Root;
 use clap::{Args, Parser, Subcommand};
 
+use crate::fetch::{self, FetchArgs};
 use crate::ssz::{self, SszCommand};
 
 /// Ethereum consensus-layer light-client data from beacon-chain peers.
@@ -22,12 +23,15 @@ enum Command {
     /// Decode consensus wire data: SSZ values, req/resp streams, gossip messages.
     #[command(subcommand)]
     Ssz(SszCommand),
+    /// Fetch light-client data from consensus peers; print it as the Beacon API does.
+    Fetch(FetchArgs),
 }
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Ssz(command) => ssz::run(command),
+        Command::Fetch(args) => fetch::run(args),
     }
 }
 
@@ -114,4 +118,12 @@ pub fn read_input(path: &str) -> Result<Vec<u8>, CliError> {
         )));
     }
     Ok(bytes)
+}
+
+/// Prints one compact JSON value on its own line.
+pub fn print_json_line(value: &serde_json::Value) -> Result<(), CliError> {
+    use std::io::Write;
+
+    let text = serde_json::to_string(value).expect("JSON values always serialize");
+    writeln!(std::io::stdout().lock(), "{text}").map_err(CliError::Output)
 }

@@ -7,6 +7,8 @@
 #[cfg(not(target_arch = "wasm32"))]
 mod cli;
 #[cfg(not(target_arch = "wasm32"))]
+mod fetch;
+#[cfg(not(target_arch = "wasm32"))]
 mod ssz;
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -14,6 +16,15 @@ fn main() -> std::process::ExitCode {
     use clap::Parser;
 
     let args = cli::Cli::parse();
+    // Progress and logs on stderr; stdout is for data. RUST_LOG overrides.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "beacon_p2p=info".into()),
+        )
+        .init();
     match cli::run(args) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         // The reader went away (`| head`): stop quietly, as other Unix tools do.

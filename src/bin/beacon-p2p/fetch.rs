@@ -1,0 +1,185 @@
+//! `beacon-p2p fetch`: light-client data from peers, printed exactly as the Beacon API serves it.
+
+use std::time::Duration;
+
+use beacon_p2p::client::{Client, ClientError, Config, Event};
+use beacon_p2p::node::enr::tcp_multiaddr;
+use beacon_p2p::primitives::Root;
+use clap::{Args, Subcommand};
+use futures::{FutureExt, StreamExt};
+use libp2p::Multiaddr;
+use serde_json::{json, Value};
+
+use crate::cli::{print_json_line, CliError, NetworkArgs};
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    #[command(flatten)]
+    network: NetworkArgs,
+    /// A peer to dial: /ip4/…/tcp/…/p2p/<peer id> (repeatable).
+    #[arg(long = "peer", value_name = "MULTIADDR")]
+    peers: Vec<Multiaddr>,
+    /// A bootnode ENR to dial (repeatable; default: the network's bootnodes when no --peer).
+    #[arg(long = "bootnode", value_name = "ENR")]
+    bootnodes: Vec<String>,
+    /// Peers to keep connected.
+    #[arg(long, default_value_t = 4)]
+    target_peers: usize,
+    /// Seconds a request may take over all its attempts.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    /// Seconds one peer has to answer one request.
+    #[arg(long, default_value_t = 10)]
+    request_timeout: u64,
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(Debug, Subcommand)]
+enum What {
+    /// LightClientBootstrap for a block root.
+    Bootstrap {
+        /// The (checkpoint) block root, 0x-hex.
+        root: String,
+    },
+    /// LightClientUpdates for COUNT periods from START.
+    Updates {
+        /// First sync-committee period.
+        start: u64,
+        /// Number of periods.
+        count: u64,
+    },
+    /// The latest LightClientFinalityUpdate.
+    FinalityUpdate,
+    /// The latest LightClientOptimisticUpdate.
+    OptimisticUpdate,
+    /// Follow gossip: one JSON line per update and peer event.
+    Watch {
+        /// Stop after this many updates.
+        #[arg(long)]
+        count: Option<usize>,
+        /// Stop after this many seconds.
+        #[arg(long)]
+        seconds: Option<u64>,
+    },
+}
+
+pub fn run(args: FetchArgs) -> Result<(), CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|error| CliError::Usage(format!("cannot start the async runtime: {error}")))?;
+    runtime.block_on(fetch(args))
+}
+
+async fn fetch(args: FetchArgs) -> Result<(), CliError> {
+    let chain = args.network.chain()?;
+    let mut peers = args.peers.clone();
+    let bootnodes = if args.bootnodes.is_empty() && peers.is_empty() {
+        chain.bootnodes.clone()
+    } else {
+        args.bootnodes.clone()
+    };
+    for enr in &bootnodes {
+        match tcp_multiaddr(enr) {
+            Ok(address) => peers.push(address),
+            Err(error) if !args.bootnodes.is_empty() => {
+                return Err(CliError::Usage(format!("--bootnode {enr}: {error}")))
+            }
+            Err(error) => tracing::debug!(%error, "bootnode skipped"),
+        }
+    }
+    if peers.is_empty() {
+        return Err(CliError::Usage(
+            "no peer to dial: give --peer or --bootnode".into(),
+        ));
+    }
+    if let Some(address) = peers
+        .iter()
+        .find(|a| beacon_p2p::node::peer_id_of(a).is_none())
+    {
+        return Err(CliError::Usage(format!(
+            "--peer {address}: needs a /p2p/<peer id> suffix"
+        )));
+    }
+    tracing::info!(network = %chain.name, peers = peers.len(), "starting");
+    let mut config = Config::new(chain);
+    config.peers = peers;
+    config.target_peers = args.target_peers;
+    config.request_deadline = Duration::from_secs(args.timeout);
+    config.request_timeout = Duration::from_secs(args.request_timeout);
+    let client = Client::start(config).map_err(|e| CliError::Invalid(e.to_string()))?;
+    let result = run_command(&client, args.what).await;
+    client.shutdown().await;
+    result
+}
+
+async fn run_command(client: &Client, what: What) -> Result<(), CliError> {
+    let failed = |error: ClientError| CliError::Invalid(error.to_string());
+    match what {
+        What::Bootstrap { root } => {
+            let root = Root::from_hex(&root)
+                .map_err(|e| CliError::Usage(format!("block root {root}: {e}")))?;
+            let bootstrap = client.bootstrap(root).await.map_err(failed)?;
+            print_json_line(bootstrap.to_beacon_api_json())
+        }
+        What::Updates { start, count } => {
+            let updates = client.updates(start, count).await.map_err(failed)?;
+            tracing::info!(received = updates.len(), asked = count, "updates");
+            let items: Vec<Value> = updates
+                .iter()
+                .map(|u| u.to_beacon_api_json().clone())
+                .collect();
+            print_json_line(&Value::Array(items))
+        }
+        What::FinalityUpdate => print_json_line(
+            client
+                .finality_update()
+                .await
+                .map_err(failed)?
+                .to_beacon_api_json(),
+        ),
+        What::OptimisticUpdate => print_json_line(
+            client
+                .optimistic_update()
+                .await
+                .map_err(failed)?
+                .to_beacon_api_json(),
+        ),
+        What::Watch { count, seconds } => {
+            let mut events = client.events().await.fuse();
+            let mut stop =
+                futures_timer::Delay::new(Duration::from_secs(seconds.unwrap_or(u64::MAX / 4)))
+                    .fuse();
+            let mut updates = 0;
+            loop {
+                let event = futures::select! {
+                    event = events.next() => event,
+                    _ = stop => None,
+                };
+                let Some(event) = event else { return Ok(()) };
+                let line = match event {
+                    Event::FinalityUpdate(update) => {
+                        updates += 1;
+                        json!({ "event": "light_client_finality_update", "data": update.to_beacon_api_json() })
+                    }
+                    Event::OptimisticUpdate(update) => {
+                        updates += 1;
+                        json!({ "event": "light_client_optimistic_update", "data": update.to_beacon_api_json() })
+                    }
+                    Event::PeerConnected { peer_id, client } => {
+                        json!({ "event": "peer_connected", "peer_id": peer_id, "client": client })
+                    }
+                    Event::PeerDisconnected { peer_id } => {
+                        json!({ "event": "peer_disconnected", "peer_id": peer_id })
+                    }
+                };
+                print_json_line(&line)?;
+                if count.is_some_and(|count| updates >= count) {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}

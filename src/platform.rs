@@ -1,0 +1,9 @@
+//! Target differences in running tasks: tokio on native, the browser's event loop on wasm32.
+
+use std::future::Future;
+
+/// Runs `task` in the background.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn spawn(task: impl Future<Output = ()> + Send + 'static) {
+    tokio::spawn(task);
+}

@@ -1,0 +1,364 @@
+//! The native client against the in-repo CL test peer (js-libp2p, an implementation we did not
+//! write) serving real recorded devnet data: handshake, every light-client protocol, gossip, both
+//! muxers, a peer without `updates_by_range`, and misbehaving peers.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use beacon_p2p::chain::ChainConfig;
+use beacon_p2p::client::{Client, ClientError, Config, Event};
+use beacon_p2p::primitives::Root;
+use common::peer::TestPeer;
+use common::*;
+use futures::StreamExt;
+use serde_json::Value;
+
+fn devnet_chain() -> ChainConfig {
+    ChainConfig::from_directory(&devnet_dir()).unwrap()
+}
+
+fn start_client(peers: &[&TestPeer], tweak: impl FnOnce(&mut Config)) -> Client {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("beacon_p2p=debug")
+            .with_test_writer()
+            .try_init();
+    }
+    let mut config = Config::new(devnet_chain());
+    config.peers = peers
+        .iter()
+        .map(|peer| peer.multiaddr.parse().unwrap())
+        .collect();
+    config.request_timeout = Duration::from_secs(3);
+    config.request_deadline = Duration::from_secs(20);
+    tweak(&mut config);
+    Client::start(config).unwrap()
+}
+
+/// Whether the capture holds an object with exactly this Beacon-API JSON.
+fn in_capture(kind: &str, json: &Value) -> bool {
+    std::fs::read_dir(devnet_dir().join(kind))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .any(|path| &read_json(&path) == json)
+}
+
+const BOOTSTRAP_ROOT: &str = "0x57dd8989864b5ef3a21f89c79d5e80df6712b4e33bb00ad2909189fa90e550d5";
+
+async fn fetch_everything_and_compare(client: &Client) {
+    let bootstrap = client
+        .bootstrap(Root::from_hex(BOOTSTRAP_ROOT).unwrap())
+        .await
+        .unwrap();
+    let expected = read_json(&devnet_dir().join(format!("bootstrap/000088_{BOOTSTRAP_ROOT}.json")));
+    assert_eq!(bootstrap.to_beacon_api_json(), &expected, "bootstrap JSON");
+
+    let updates = client.updates(0, 2).await.unwrap();
+    assert_eq!(updates.len(), 2);
+    for (period, update) in updates.iter().enumerate() {
+        let served = read_json(&devnet_dir().join(format!("updates/period_{period:04}.json")));
+        assert_eq!(
+            update.to_beacon_api_json(),
+            &served[0],
+            "update for period {period}"
+        );
+    }
+
+    let finality = client.finality_update().await.unwrap();
+    assert!(
+        in_capture("finality_update", finality.to_beacon_api_json()),
+        "finality update is one the peer served"
+    );
+    let optimistic = client.optimistic_update().await.unwrap();
+    assert!(
+        in_capture("optimistic_update", optimistic.to_beacon_api_json()),
+        "optimistic update is one the peer served"
+    );
+}
+
+fn assert_handshake(peer: &TestPeer, muxer: &str) {
+    let connection = peer
+        .wait_for(Duration::from_secs(10), |e| e["event"] == "connection")
+        .expect("client connected");
+    assert_eq!(connection["muxer"], muxer);
+    peer.wait_for(Duration::from_secs(10), |e| e["event"] == "status")
+        .expect("client sent Status");
+    peer.wait_for(Duration::from_secs(10), |e| {
+        e["event"] == "metadata-request"
+    })
+    .expect("client asked MetaData");
+    for protocol in ["status", "ping", "metadata"] {
+        let answer = peer
+            .wait_for(Duration::from_secs(10), |e| {
+                e["event"] == "peer-answered" && e["protocol"] == protocol
+            })
+            .unwrap_or_else(|| panic!("client answered {protocol}"));
+        assert_eq!(answer["ok"], true, "{answer}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mplex_only_peer_like_lodestar() {
+    let peer = TestPeer::start(&["--muxers", "mplex", "--slot-ms", "200"]);
+    let client = start_client(&[&peer], |_| {});
+    fetch_everything_and_compare(&client).await;
+    assert_handshake(&peer, "/mplex/6.7.0");
+    let peers = client.peers().await;
+    assert_eq!(peers.len(), 1);
+    assert!(peers[0].connected);
+    assert_eq!(peers[0].serves_light_client, Some(true));
+    assert!(peers[0].client.as_deref().unwrap().contains("js-libp2p"));
+    client.shutdown().await;
+    peer.wait_for(Duration::from_secs(5), |e| e["event"] == "goodbye")
+        .expect("client said goodbye");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn yamux_peer_and_gossip() {
+    let peer = TestPeer::start(&["--muxers", "yamux,mplex", "--slot-ms", "100"]);
+    let client = start_client(&[&peer], |_| {});
+    let mut events = client.events().await;
+    fetch_everything_and_compare(&client).await;
+    assert_handshake(&peer, "/yamux/1.0.0");
+
+    let (mut finality, mut optimistic, mut connected) = (0, 0, false);
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while (finality < 2 || optimistic < 5) && Instant::now() < deadline {
+        let event = tokio::time::timeout(Duration::from_secs(5), events.next()).await;
+        match event {
+            Ok(Some(Event::FinalityUpdate(update))) => {
+                assert!(in_capture("finality_update", update.to_beacon_api_json()));
+                finality += 1;
+            }
+            Ok(Some(Event::OptimisticUpdate(update))) => {
+                assert!(in_capture("optimistic_update", update.to_beacon_api_json()));
+                optimistic += 1;
+            }
+            Ok(Some(Event::PeerConnected { client, .. })) => connected |= client.is_some(),
+            _ => {}
+        }
+    }
+    assert!(
+        finality >= 2 && optimistic >= 5,
+        "gossip: {finality} finality, {optimistic} optimistic"
+    );
+    let _ = connected;
+    client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peer_without_updates_by_range_like_lighthouse() {
+    let lighthouse_like = TestPeer::start(&["--no-updates-by-range", "--slot-ms", "200"]);
+    let lodestar_like = TestPeer::start(&["--muxers", "mplex", "--slot-ms", "200"]);
+    let client = start_client(&[&lighthouse_like, &lodestar_like], |_| {});
+    // Every update comes from the peer that has the protocol.
+    for _ in 0..3 {
+        let updates = client.updates(0, 2).await.unwrap();
+        assert_eq!(updates.len(), 2);
+    }
+    assert!(lighthouse_like
+        .events()
+        .iter()
+        .all(|e| e["protocol"]
+            != "/eth2/beacon_chain/req/light_client_updates_by_range/1/ssz_snappy"));
+    let peers = client.peers().await;
+    let without = peers
+        .iter()
+        .find(|p| p.peer_id == lighthouse_like.peer_id)
+        .unwrap();
+    assert!(!without
+        .light_client_protocols
+        .iter()
+        .any(|p| p.contains("updates_by_range")));
+    client.shutdown().await;
+
+    // Alone, it makes a clear error, quickly.
+    let alone = client_alone(&lighthouse_like).await;
+    let started = Instant::now();
+    let error = alone.updates(0, 2).await.unwrap_err().to_string();
+    assert!(error.contains("light_client_updates_by_range"), "{error}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
+    alone.shutdown().await;
+}
+
+async fn client_alone(peer: &TestPeer) -> Client {
+    let client = start_client(&[peer], |config| {
+        config.request_deadline = Duration::from_secs(10)
+    });
+    // Let it connect first so the error is about the protocol, not about connecting.
+    let _ = client.optimistic_update().await;
+    client
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updates_past_the_current_period_and_unknown_roots_fail_clearly() {
+    let peer = TestPeer::start(&["--slot-ms", "5000", "--no-gossip"]);
+    let client = start_client(&[&peer], |config| {
+        config.request_deadline = Duration::from_secs(8)
+    });
+    let error = client.updates(3, 100).await.unwrap_err();
+    assert!(matches!(error, ClientError::Fetch(_)), "{error}");
+    let error = client
+        .bootstrap(Root::from([7u8; 32]))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("no peer has it") && error.contains("bootstrap not available"),
+        "{error}"
+    );
+    client.shutdown().await;
+}
+
+/// A misbehaving peer next to a good one: every request still returns the right data, and the
+/// bad peer ends up scored down. The per-peer interval between rate-limited requests (1 s here)
+/// spreads back-to-back requests over both peers, so the bad one is asked too.
+async fn fault_is_survived(mode: &str) {
+    let bad = TestPeer::start(&["--fault", mode, "--slot-ms", "300", "--no-gossip"]);
+    let good = TestPeer::start(&["--slot-ms", "300", "--no-gossip"]);
+    let client = start_client(&[&bad, &good], |config| {
+        config.request_timeout = Duration::from_secs(2);
+        config.rate_limited_interval = Duration::from_secs(1);
+    });
+    for _ in 0..4 {
+        let update = client
+            .finality_update()
+            .await
+            .unwrap_or_else(|e| panic!("{mode}: {e}"));
+        assert!(
+            in_capture("finality_update", update.to_beacon_api_json()),
+            "{mode}"
+        );
+        let bootstrap = client
+            .bootstrap(Root::from_hex(BOOTSTRAP_ROOT).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(bootstrap.block_root.to_hex(), BOOTSTRAP_ROOT);
+    }
+    let peers = client.peers().await;
+    let bad_info = peers.iter().find(|p| p.peer_id == bad.peer_id).unwrap();
+    let good_info = peers.iter().find(|p| p.peer_id == good.peer_id).unwrap();
+    assert!(
+        bad_info.score < 0.0,
+        "{mode}: bad peer score {}",
+        bad_info.score
+    );
+    assert!(
+        good_info.score > 0.0,
+        "{mode}: good peer score {}",
+        good_info.score
+    );
+    client.shutdown().await;
+
+    // Alone, the bad peer gives a clear error before the deadline, never a hang.
+    let alone = start_client(&[&bad], |config| {
+        config.request_timeout = Duration::from_secs(2);
+        config.request_deadline = Duration::from_secs(8);
+        config.rate_limited_interval = Duration::ZERO;
+    });
+    let started = Instant::now();
+    let error = alone.finality_update().await.unwrap_err().to_string();
+    assert!(error.contains(&bad.peer_id), "{mode}: {error}");
+    assert!(
+        started.elapsed() < Duration::from_secs(12),
+        "{mode}: took {:?}",
+        started.elapsed()
+    );
+    alone.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fault_drop_mid_response() {
+    fault_is_survived("drop-mid-response").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fault_error_code() {
+    fault_is_survived("error-code").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fault_garbage() {
+    fault_is_survived("garbage").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fault_wrong_context() {
+    fault_is_survived("wrong-context").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fault_oversize_length() {
+    fault_is_survived("oversize-length").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fault_never_answer() {
+    fault_is_survived("never-answer").await;
+}
+
+#[test]
+fn cli_fetch_prints_beacon_api_json() {
+    let peer = TestPeer::start(&["--muxers", "mplex", "--slot-ms", "200", "--no-gossip"]);
+    let dir = devnet_dir();
+    let run = |what: &[&str]| {
+        let mut args = vec![
+            "fetch",
+            "--testnet-dir",
+            dir.to_str().unwrap(),
+            "--peer",
+            &peer.multiaddr,
+        ];
+        args.extend_from_slice(what);
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_beacon-p2p"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{what:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()
+    };
+    let bootstrap = run(&["bootstrap", BOOTSTRAP_ROOT]);
+    assert_eq!(
+        bootstrap,
+        read_json(&dir.join(format!("bootstrap/000088_{BOOTSTRAP_ROOT}.json")))
+    );
+    let updates = run(&["updates", "0", "2"]);
+    assert_eq!(
+        updates[1],
+        read_json(&dir.join("updates/period_0001.json"))[0]
+    );
+    assert!(in_capture("finality_update", &run(&["finality-update"])));
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_beacon-p2p"))
+        .args([
+            "fetch",
+            "--testnet-dir",
+            dir.to_str().unwrap(),
+            "--peer",
+            "/ip4/127.0.0.1/tcp/1/p2p/16Uiu2HAmAP8rPwbQZLYcYMNty2oPPQcEvGwEHs3ZDXKLSMkSisEd",
+        ])
+        .args(["--timeout", "3", "finality-update"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("error: no peer answered"),
+        "{stderr}"
+    );
+}

@@ -137,3 +137,63 @@ impl GossipValidator {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::Network;
+    use crate::primitives::Root;
+
+    fn vector(name: &str, file: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/tests/data/vectors/public/gossip/{name}/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn accepts_new_ignores_old_rejects_malformed() {
+        let mut chain = Network::Mainnet.config();
+        chain.genesis_validators_root =
+            Root::from_hex("0x68c1cd5973bb2a2935284a423a75453d211452b3ff1e3606f2632c8f575196d6")
+                .unwrap();
+        let name = "light_client_finality_update_electra_random_ok";
+        let topic = "/eth2/a18a22b5/light_client_finality_update/ssz_snappy";
+        let data = vector(name, "message_data.bin");
+        let mut validator = GossipValidator::default();
+
+        let first = validator.validate(&chain, topic, &data);
+        assert!(matches!(first.acceptance, MessageAcceptance::Accept));
+        assert!(first.object.is_some());
+        // The same update again is not newer: ignored, not forwarded, not punished.
+        let again = validator.validate(&chain, topic, &data);
+        assert!(matches!(again.acceptance, MessageAcceptance::Ignore));
+        // Not snappy, or not the type: rejected.
+        let garbage = validator.validate(
+            &chain,
+            topic,
+            &vector("invalid_not_snappy", "message_data.bin"),
+        );
+        assert!(matches!(garbage.acceptance, MessageAcceptance::Reject));
+        let truncated = validator.validate(&chain, topic, &data[..data.len() / 2]);
+        assert!(matches!(truncated.acceptance, MessageAcceptance::Reject));
+        // The right bytes on another fork's topic: rejected.
+        let wrong = validator.validate(
+            &chain,
+            "/eth2/cbf435bb/light_client_finality_update/ssz_snappy",
+            &data,
+        );
+        assert!(
+            matches!(wrong.acceptance, MessageAcceptance::Reject),
+            "{:?}",
+            wrong.reason
+        );
+        let foreign = validator.validate(
+            &chain,
+            "/eth2/00000000/light_client_finality_update/ssz_snappy",
+            &data,
+        );
+        assert!(matches!(foreign.acceptance, MessageAcceptance::Reject));
+    }
+}

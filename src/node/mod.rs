@@ -1005,18 +1005,7 @@ impl Node {
     /// Subscribes to the light-client topics of the current digest, and of the next one within
     /// an epoch of its activation; leaves old digests two epochs after a transition.
     fn update_subscriptions(&mut self) {
-        let epoch = self.current_epoch();
-        let periods = self.config.chain.digest_periods();
-        let mut wanted = HashSet::new();
-        wanted.insert(self.config.chain.fork_digest(epoch));
-        for (index, period) in periods.iter().enumerate() {
-            if period.epoch > epoch && period.epoch <= epoch + 1 {
-                wanted.insert(period.digest);
-            }
-            if period.epoch <= epoch && epoch < period.epoch + 2 && index > 0 {
-                wanted.insert(periods[index - 1].digest);
-            }
-        }
+        let wanted = wanted_digests(&self.config.chain, self.current_epoch());
         for digest in wanted.difference(&self.subscribed.clone()) {
             for kind in GossipKind::ALL {
                 let topic = gossipsub::IdentTopic::new(
@@ -1047,6 +1036,24 @@ impl Node {
             self.subscribed.remove(digest);
         }
     }
+}
+
+/// The digests whose light-client topics to follow at `epoch`: the current one, the next one from
+/// an epoch before it activates, and the previous one for two epochs after a transition (fork or
+/// blob-parameter-only fork alike).
+pub fn wanted_digests(chain: &ChainConfig, epoch: u64) -> HashSet<ForkDigest> {
+    let periods = chain.digest_periods();
+    let mut wanted = HashSet::new();
+    wanted.insert(chain.fork_digest(epoch));
+    for (index, period) in periods.iter().enumerate() {
+        if period.epoch > epoch && period.epoch <= epoch.saturating_add(1) {
+            wanted.insert(period.digest);
+        }
+        if index > 0 && period.epoch <= epoch && epoch < period.epoch.saturating_add(2) {
+            wanted.insert(periods[index - 1].digest);
+        }
+    }
+    wanted
 }
 
 fn fail(pending: PendingFetch, error: impl FnOnce(String, Protocol) -> FetchError) {
@@ -1092,4 +1099,40 @@ pub fn peer_id_of(address: &Multiaddr) -> Option<PeerId> {
         libp2p::multiaddr::Protocol::P2p(peer) => Some(peer),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::Network;
+
+    #[test]
+    fn gossip_topics_move_across_fork_and_bpo_boundaries() {
+        let chain = Network::Mainnet.config();
+        let digest = |epoch| chain.fork_digest(epoch);
+        let bpo1 = 412_672;
+        // Well inside Fulu: one digest.
+        assert_eq!(
+            wanted_digests(&chain, bpo1 - 10),
+            HashSet::from([digest(bpo1 - 10)])
+        );
+        // An epoch before BPO1: the next digest too.
+        assert_eq!(
+            wanted_digests(&chain, bpo1 - 1),
+            HashSet::from([digest(bpo1 - 1), digest(bpo1)])
+        );
+        // Just after: the new one, and the old one for two epochs.
+        assert_eq!(
+            wanted_digests(&chain, bpo1 + 1),
+            HashSet::from([digest(bpo1), digest(bpo1 - 1)])
+        );
+        assert_eq!(
+            wanted_digests(&chain, bpo1 + 2),
+            HashSet::from([digest(bpo1)])
+        );
+        // The Electra → Fulu fork works the same way.
+        let fulu = 411_392;
+        assert!(wanted_digests(&chain, fulu - 1).contains(&digest(fulu)));
+        assert_ne!(digest(fulu - 1), digest(fulu));
+    }
 }

@@ -1007,14 +1007,7 @@ impl Node {
     fn update_subscriptions(&mut self) {
         let wanted = wanted_digests(&self.config.chain, self.current_epoch());
         for digest in wanted.difference(&self.subscribed.clone()) {
-            for kind in GossipKind::ALL {
-                let topic = gossipsub::IdentTopic::new(
-                    GossipTopic {
-                        fork_digest: *digest,
-                        kind,
-                    }
-                    .to_string(),
-                );
+            for topic in light_client_topics(*digest) {
                 if let Err(error) = self.swarm.behaviour_mut().gossipsub.subscribe(&topic) {
                     tracing::warn!(%topic, %error, "cannot subscribe");
                 }
@@ -1023,19 +1016,25 @@ impl Node {
             self.subscribed.insert(*digest);
         }
         for digest in self.subscribed.clone().difference(&wanted) {
-            for kind in GossipKind::ALL {
-                let topic = gossipsub::IdentTopic::new(
-                    GossipTopic {
-                        fork_digest: *digest,
-                        kind,
-                    }
-                    .to_string(),
-                );
+            for topic in light_client_topics(*digest) {
                 self.swarm.behaviour_mut().gossipsub.unsubscribe(&topic);
             }
             self.subscribed.remove(digest);
         }
     }
+}
+
+/// The gossipsub topics of the light-client updates under `digest`.
+fn light_client_topics(digest: ForkDigest) -> [gossipsub::IdentTopic; 2] {
+    GossipKind::ALL.map(|kind| {
+        gossipsub::IdentTopic::new(
+            GossipTopic {
+                fork_digest: digest,
+                kind,
+            }
+            .to_string(),
+        )
+    })
 }
 
 /// The digests whose light-client topics to follow at `epoch`: the current one, the next one from

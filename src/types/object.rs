@@ -105,6 +105,16 @@ impl LightClientObject {
             participation,
             json,
         };
+        let update = |value: &dyn UpdateView, finalized: Option<&BeaconBlockHeader>| {
+            object(
+                value.root(),
+                value.json(),
+                value.attested(),
+                finalized,
+                Some(value.signature_slot()),
+                Some(value.participation()),
+            )
+        };
         Ok(match kind {
             LightClientKind::Bootstrap => {
                 let value = LightClientBootstrap::<S>::from_ssz(fork, ssz)?;
@@ -119,37 +129,18 @@ impl LightClientObject {
             }
             LightClientKind::Update => {
                 let value = LightClientUpdate::<S>::from_ssz(fork, ssz)?;
-                object(
-                    value.hash_tree_root(),
-                    value.to_beacon_api_json(),
-                    value.attested_beacon(),
-                    Some(value.finalized_beacon()),
-                    Some(value.signature_slot()),
-                    Some(value.participation()),
-                )
+                let finalized = value.finalized_beacon().clone();
+                update(&value, Some(&finalized))
             }
             LightClientKind::FinalityUpdate => {
                 let value = LightClientFinalityUpdate::<S>::from_ssz(fork, ssz)?;
-                object(
-                    value.hash_tree_root(),
-                    value.to_beacon_api_json(),
-                    value.attested_beacon(),
-                    Some(value.finalized_beacon()),
-                    Some(value.signature_slot()),
-                    Some(value.participation()),
-                )
+                let finalized = value.finalized_beacon().clone();
+                update(&value, Some(&finalized))
             }
-            LightClientKind::OptimisticUpdate => {
-                let value = LightClientOptimisticUpdate::<S>::from_ssz(fork, ssz)?;
-                object(
-                    value.hash_tree_root(),
-                    value.to_beacon_api_json(),
-                    value.attested_beacon(),
-                    None,
-                    Some(value.signature_slot()),
-                    Some(value.participation()),
-                )
-            }
+            LightClientKind::OptimisticUpdate => update(
+                &LightClientOptimisticUpdate::<S>::from_ssz(fork, ssz)?,
+                None,
+            ),
         })
     }
 
@@ -158,3 +149,40 @@ impl LightClientObject {
         &self.json
     }
 }
+
+/// What the three update types share, for building a [`LightClientObject`] from any of them.
+trait UpdateView {
+    fn root(&self) -> Root;
+    fn json(&self) -> Value;
+    fn attested(&self) -> &super::containers::BeaconBlockHeader;
+    fn signature_slot(&self) -> Slot;
+    fn participation(&self) -> usize;
+}
+
+macro_rules! update_view {
+    ($($name:ident),*) => {$(
+        impl<const S: usize> UpdateView for $name<S> {
+            fn root(&self) -> Root {
+                self.hash_tree_root()
+            }
+            fn json(&self) -> Value {
+                self.to_beacon_api_json()
+            }
+            fn attested(&self) -> &super::containers::BeaconBlockHeader {
+                self.attested_beacon()
+            }
+            fn signature_slot(&self) -> Slot {
+                $name::signature_slot(self)
+            }
+            fn participation(&self) -> usize {
+                $name::participation(self)
+            }
+        }
+    )*};
+}
+
+update_view!(
+    LightClientUpdate,
+    LightClientFinalityUpdate,
+    LightClientOptimisticUpdate
+);

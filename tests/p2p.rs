@@ -362,3 +362,33 @@ fn cli_fetch_prints_beacon_api_json() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_peer_is_replaced_from_candidates() {
+    let first = TestPeer::start(&["--slot-ms", "300", "--no-gossip"]);
+    let second = TestPeer::start(&["--muxers", "mplex", "--slot-ms", "300", "--no-gossip"]);
+    let client = start_client(&[&first, &second], |config| config.target_peers = 1);
+    client.finality_update().await.unwrap();
+    let connected: Vec<String> = client
+        .peers()
+        .await
+        .into_iter()
+        .filter(|peer| peer.connected)
+        .map(|peer| peer.peer_id)
+        .collect();
+    assert_eq!(connected.len(), 1, "keeps the target of one peer");
+    // Stop whichever peer it chose; it must move to the other one by itself.
+    let (gone, other) = if connected[0] == first.peer_id {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    drop(gone);
+    let update = client.finality_update().await.unwrap();
+    assert!(in_capture("finality_update", update.to_beacon_api_json()));
+    let peers = client.peers().await;
+    assert!(peers
+        .iter()
+        .any(|peer| peer.connected && peer.peer_id == other.peer_id));
+    client.shutdown().await;
+}

@@ -1,6 +1,7 @@
 //! Soak: the client stays peered with a test peer that gossips every slot, keeps delivering
 //! updates, and its memory stays flat. Ignored by default (it runs for SOAK_SECONDS, 1800 unless
 //! set): `SOAK_SECONDS=1800 cargo test --release --test soak -- --ignored --nocapture`.
+//! `SOAK_SLOT_MS` speeds the peer's replay up (default 2000, the devnet's slot time).
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -32,8 +33,9 @@ async fn soak_gossip_every_slot() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1800);
-    // Real devnet pace: one replay step per 2 s slot.
-    let peer = TestPeer::start(&["--slot-ms", "2000", "--shift-slots-on-loop"]);
+    // Real devnet pace by default: one replay step per 2 s slot.
+    let slot_ms = std::env::var("SOAK_SLOT_MS").unwrap_or_else(|_| "2000".into());
+    let peer = TestPeer::start(&["--slot-ms", &slot_ms, "--shift-slots-on-loop"]);
     let mut config = Config::new(ChainConfig::from_directory(&devnet_dir()).unwrap());
     config.peers = vec![peer.multiaddr.parse().unwrap()];
     let client = Client::start(config).unwrap();

@@ -142,6 +142,8 @@ async fn relay_route(
         .max_message_size(relay::MAX_FRAME)
         .max_frame_size(relay::MAX_FRAME)
         .max_write_buffer_size(4 * relay::MAX_FRAME)
+        // Grows up to a frame when needed; small keeps idle sessions cheap.
+        .read_buffer_size(8 * 1024)
         .on_upgrade(move |websocket| async move {
             let started = Instant::now();
             let report = relay::pipe(&shared, websocket, tcp).await;

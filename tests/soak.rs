@@ -28,7 +28,10 @@ fn rss_kib() -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "long-running; see the module docs"]
 async fn soak_gossip_every_slot() {
-    let seconds: u64 = std::env::var("SOAK_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(1800);
+    let seconds: u64 = std::env::var("SOAK_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1800);
     // Real devnet pace: one replay step per 2 s slot.
     let peer = TestPeer::start(&["--slot-ms", "2000", "--shift-slots-on-loop"]);
     let mut config = Config::new(ChainConfig::from_directory(&devnet_dir()).unwrap());
@@ -57,7 +60,10 @@ async fn soak_gossip_every_slot() {
             Ok(Some(Event::PeerDisconnected { .. })) => disconnects += 1,
             _ => {}
         }
-        assert!(last_update.elapsed() < Duration::from_secs(60), "no update for a minute");
+        assert!(
+            last_update.elapsed() < Duration::from_secs(60),
+            "no update for a minute"
+        );
         if start.elapsed() >= next_sample {
             let peers = client.peers().await;
             let connected = peers.iter().filter(|p| p.connected).count();
@@ -72,15 +78,25 @@ async fn soak_gossip_every_slot() {
         }
     }
     let peers = client.peers().await;
-    assert_eq!(peers.iter().filter(|p| p.connected).count(), 1, "still connected");
+    assert_eq!(
+        peers.iter().filter(|p| p.connected).count(),
+        1,
+        "still connected"
+    );
     assert_eq!(disconnects, 0);
-    assert!(finality > 0 && optimistic > seconds / 4, "finality {finality}, optimistic {optimistic}");
+    assert!(
+        finality > 0 && optimistic > seconds / 4,
+        "finality {finality}, optimistic {optimistic}"
+    );
     if samples.len() >= 4 {
         // Flat memory: the last samples are within 20% of the early ones (after warm-up).
         let early = samples[1].max(1);
         let late = *samples.last().unwrap();
         println!("soak rss early={early} KiB late={late} KiB");
-        assert!(late * 10 <= early * 12, "RSS grew from {early} KiB to {late} KiB");
+        assert!(
+            late * 10 <= early * 12,
+            "RSS grew from {early} KiB to {late} KiB"
+        );
     }
     client.shutdown().await;
 }

@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
 # The main job. Builds the release `beacon-p2p` binary and runs it with the given arguments.
-# With none, it decodes the finality update that a Lodestar node served over libp2p in the
-# recorded devnet (tests/data/devnet-capture) and prints it as Beacon-API JSON.
-# (Once `beacon-p2p bridge` exists, running it with no arguments will start the bridge and
-# serve the demo page.)
+# With none, it starts the bridge on mainnet (discv5 from the network's bootnodes, the restricted
+# relay, the Beacon-API light-client routes over p2p) and serves www/ on http://127.0.0.1:8080/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
@@ -12,7 +10,6 @@ if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
 fi
 cargo build --release --locked --bin beacon-p2p >&2
 if [ $# -eq 0 ]; then
-  set -- ssz decode --type LightClientFinalityUpdate --fork deneb --preset minimal \
-    tests/data/devnet-capture/p2p/finality_update_0.ssz
+  set -- bridge --network mainnet --listen 127.0.0.1:8080 --www www
 fi
 exec target/release/beacon-p2p "$@"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints for both targets, the test peer's self-test, the native
 # suites (conformance vectors, devnet capture, CLI, the p2p client against the js-libp2p test
-# peer), and the wasm32 suite inside headless Chromium. The 30-minute soak is separate:
+# peer, the bridge and its relay), and the wasm32 suite inside headless Chromium. The 30-minute
+# soak and the bridge measurements are separate:
 #   SOAK_SECONDS=1800 cargo test --release --test soak -- --ignored --nocapture
+#   cargo test --test bridge_bench -- --ignored --nocapture
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -17,7 +19,7 @@ step "cargo clippy (wasm32)"
 cargo clippy --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
 step "test peer self-test (js-libp2p fixture against the conformance vectors)"
 (cd tests/peer && node selftest.mjs)
-step "native tests (conformance, devnet capture, CLI, p2p against the test peer)"
+step "native tests (conformance, devnet capture, CLI, p2p and bridge against the test peer)"
 cargo test --locked
 step "wasm32 tests in headless Chromium"
 python3 scripts/wasm.py test

@@ -39,10 +39,19 @@ impl Client {
     /// Starts the node task with `config`.
     pub fn start(config: Config) -> Result<Client, ClientError> {
         let swarm = build_swarm(&config).map_err(ClientError::Start)?;
+        Ok(Client::start_with_swarm(swarm, config))
+    }
+
+    /// Starts the node task over a swarm the caller built — another transport (a WebSocket
+    /// through the bridge's relay, say) with this crate's behaviour.
+    pub fn start_with_swarm(
+        swarm: libp2p::Swarm<crate::node::behaviour::Behaviour>,
+        config: Config,
+    ) -> Client {
         let (commands, receiver) = mpsc::channel(64);
         let chain = config.chain.clone();
         crate::platform::spawn(Node::new(swarm, config).run(receiver));
-        Ok(Client { commands, chain })
+        Client { commands, chain }
     }
 
     /// The network this client is on.

@@ -7,6 +7,7 @@
 //!
 //! | layer | module | owns |
 //! |---|---|---|
+//! | bridge | `bridge` (native) | discv5 discovery, the restricted WebSocket→TCP relay, HTTP routes |
 //! | client | [`client`] | the public API: `Client`, its config and events (native for now) |
 //! | node | [`node`] | libp2p swarm, behaviour, peer manager, request scheduler |
 //! | wire | [`wire`] | req/resp `ssz_snappy` framing, gossip snappy and message-ids, protocol ids, limits |
@@ -14,6 +15,8 @@
 //! | chain | [`chain`] | networks, presets, fork schedule incl. BPO, fork digests |
 //! | primitives | [`primitives`] | byte vectors, roots, `uint256`, JSON conventions |
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod bridge;
 pub mod chain;
 // The browser transports arrive with the wasm client; until then the node runs natively only.
 #[cfg(not(target_arch = "wasm32"))]

@@ -105,7 +105,7 @@ function usage(code) {
   process.stderr.write(`usage: node peer.mjs [--port N] [--muxers yamux,mplex|yamux|mplex] [--no-updates-by-range]
                     [--fault ${FAULTS.join("|")}] [--data DIR] [--slot-ms N] [--no-gossip]
                     [--start-slot S] [--ping-interval-ms N] [--no-handshake]
-                    [--shift-slots-on-loop]
+                    [--shift-slots-on-loop] [--private-key-hex HEX]
 `);
   process.exit(code);
 }
@@ -122,6 +122,7 @@ function parseArgs(argv) {
     startSlot: null,
     pingIntervalMs: 0,
     handshake: true,
+    privateKeyHex: null,
   };
   const need = (i) => {
     if (i + 1 >= argv.length) {
@@ -171,6 +172,16 @@ function parseArgs(argv) {
       case "--start-slot": o.startSlot = int(need(i), a); i++; break;
       case "--ping-interval-ms": o.pingIntervalMs = int(need(i), a); i++; break;
       case "--no-handshake": o.handshake = false; break;
+      case "--private-key-hex": {
+        const hex = need(i).replace(/^0x/, "");
+        i++;
+        if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
+          log(`--private-key-hex wants 32 bytes of hex (a secp256k1 secret key)`);
+          usage(2);
+        }
+        o.privateKeyHex = hex.toLowerCase();
+        break;
+      }
       case "-h": case "--help": usage(0); break;
       default: log(`unknown argument ${a}`); usage(2);
     }
@@ -366,7 +377,16 @@ if (opts.startSlot !== null) {
 // ---------------------------------------------------------------------------------------------
 // libp2p node
 
-const peerId = await createSecp256k1PeerId();
+// A fixed identity when asked (the bridge tests publish this key's ENR over discv5); else fresh.
+// @libp2p/crypto: pinned in package.json to the version js-libp2p itself depends on.
+const peerId = opts.privateKeyHex
+  ? await (async () => {
+      const { supportedKeys } = await import("@libp2p/crypto/keys");
+      const { createFromPrivKey } = await import("@libp2p/peer-id-factory");
+      const key = supportedKeys.secp256k1.unmarshalSecp256k1PrivateKey(Buffer.from(opts.privateKeyHex, "hex"));
+      return createFromPrivKey(key);
+    })()
+  : await createSecp256k1PeerId();
 const muxerFactories = { yamux: () => yamux(), mplex: () => mplex() };
 const loopMs = cap.steps.length * opts.slotMs;
 

@@ -7,6 +7,7 @@ use beacon_p2p::chain::{ChainConfig, ChainError, Network};
 use beacon_p2p::primitives::Root;
 use clap::{Args, Parser, Subcommand};
 
+use crate::bridge::{self, BridgeArgs};
 use crate::fetch::{self, FetchArgs};
 use crate::ssz::{self, SszCommand};
 
@@ -25,6 +26,8 @@ enum Command {
     Ssz(SszCommand),
     /// Fetch light-client data from consensus peers; print it as the Beacon API does.
     Fetch(FetchArgs),
+    /// Run the bridge: discv5, the restricted WebSocket relay, Beacon-API routes over p2p.
+    Bridge(BridgeArgs),
 }
 
 /// Runs the parsed command.
@@ -32,6 +35,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Ssz(command) => ssz::run(command),
         Command::Fetch(args) => fetch::run(args),
+        Command::Bridge(args) => bridge::run(args),
     }
 }
 

@@ -5,6 +5,8 @@
 //! line on stderr and a non-zero exit code, never a panic.
 
 #[cfg(not(target_arch = "wasm32"))]
+mod bridge;
+#[cfg(not(target_arch = "wasm32"))]
 mod cli;
 #[cfg(not(target_arch = "wasm32"))]
 mod fetch;

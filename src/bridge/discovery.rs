@@ -1,0 +1,352 @@
+//! discv5 discovery (sigp's crate): our own ENR with the `eth2` field of the current fork, the
+//! network's bootnodes (or `--bootnode`), and random look-ups repeated while the table holds
+//! fewer than `target_peers` usable peers. A record is a candidate only if its `eth2` field
+//! carries our fork digest and it has an IP and TCP port; the bridge's client then checks it
+//! (connect, Status, identify) before the relay offers it.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use discv5::{ConfigBuilder, Discv5, Enr, ListenConfig};
+use enr::{CombinedKey, NodeId};
+use ssz_rs::Serialize as _;
+
+use super::relay::{is_private, socket_address};
+use super::table::{PeerTable, Source};
+use crate::chain::ChainConfig;
+use crate::client::Client;
+use crate::node::enr::tcp_multiaddr;
+use crate::node::peer_id_of;
+use crate::primitives::ForkDigest;
+use crate::types::EnrForkId;
+
+/// How discovery runs.
+#[derive(Debug, Clone)]
+pub struct DiscoveryConfig {
+    /// The UDP address discv5 listens on (port 0: any).
+    pub listen: SocketAddr,
+    /// The IP our ENR advertises (none: the listen IP if it is specific).
+    pub advertise_ip: Option<IpAddr>,
+    /// ENRs to start from (`enr:-…`).
+    pub bootnodes: Vec<String>,
+    /// Look up while fewer usable peers are offered.
+    pub target_peers: usize,
+    /// Accept records with private or loopback addresses.
+    pub allow_private: bool,
+    /// Pause between look-ups while below target (doubles up to 60 s while above).
+    pub interval: Duration,
+}
+
+/// Why discovery could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoveryError {
+    /// The UDP socket could not bind.
+    #[error("discv5 cannot bind UDP {address}: {source}")]
+    Bind {
+        /// The address.
+        address: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Our ENR could not be built.
+    #[error("cannot build our ENR: {0}")]
+    Enr(String),
+    /// A bootnode is not a valid ENR.
+    #[error("bootnode {enr}: {reason}")]
+    Bootnode {
+        /// The text given (shortened).
+        enr: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The discv5 service did not start.
+    #[error("discv5: {0}")]
+    Service(String),
+}
+
+/// A running discovery service.
+pub struct Discovery {
+    discv5: Arc<Mutex<Discv5>>,
+    enr: String,
+}
+
+impl Discovery {
+    /// Starts discv5 and the look-up task feeding `table` and `client`.
+    pub async fn start(
+        config: DiscoveryConfig,
+        client: Client,
+        table: PeerTable,
+    ) -> Result<(Discovery, tokio::task::JoinHandle<()>), DiscoveryError> {
+        let socket = tokio::net::UdpSocket::bind(config.listen)
+            .await
+            .map_err(|source| DiscoveryError::Bind {
+                address: config.listen,
+                source,
+            })?;
+        let local = socket.local_addr().map_err(|source| DiscoveryError::Bind {
+            address: config.listen,
+            source,
+        })?;
+        let key = CombinedKey::generate_secp256k1();
+        let fork_id = enr_fork_id(client.chain(), current_epoch(client.chain()));
+        let mut builder = Enr::builder();
+        let ip = config
+            .advertise_ip
+            .or_else(|| (!local.ip().is_unspecified()).then_some(local.ip()));
+        match ip {
+            Some(IpAddr::V4(ip)) => {
+                builder.ip4(ip).udp4(local.port());
+            }
+            Some(IpAddr::V6(ip)) => {
+                builder.ip6(ip).udp6(local.port());
+            }
+            None => {}
+        }
+        builder.add_value_rlp("eth2", rlp_bytes(&ssz_of(&fork_id)).into());
+        let local_enr = builder
+            .build(&key)
+            .map_err(|error| DiscoveryError::Enr(error.to_string()))?;
+        let listen = match local {
+            SocketAddr::V4(_) => ListenConfig::FromSockets {
+                ipv4: Some(Arc::new(socket)),
+                ipv6: None,
+            },
+            SocketAddr::V6(_) => ListenConfig::FromSockets {
+                ipv4: None,
+                ipv6: Some(Arc::new(socket)),
+            },
+        };
+        let mut discv5 = Discv5::new(local_enr.clone(), key, ConfigBuilder::new(listen).build())
+            .map_err(|error| DiscoveryError::Service(error.to_string()))?;
+        for text in &config.bootnodes {
+            let shown: String = text.chars().take(40).collect();
+            let record: Enr =
+                text.trim()
+                    .parse()
+                    .map_err(|reason: String| DiscoveryError::Bootnode {
+                        enr: shown.clone(),
+                        reason,
+                    })?;
+            discv5
+                .add_enr(record)
+                .map_err(|reason| DiscoveryError::Bootnode {
+                    enr: shown,
+                    reason: reason.to_string(),
+                })?;
+        }
+        discv5
+            .start()
+            .await
+            .map_err(|error| DiscoveryError::Service(error.to_string()))?;
+        let enr = local_enr.to_base64();
+        tracing::info!(%enr, udp = %local, fork_digest = %hex_digest(&fork_id.fork_digest), "discv5 started");
+        let discv5 = Arc::new(Mutex::new(discv5));
+        let task = tokio::spawn(look_up(
+            discv5.clone(),
+            config,
+            fork_id.fork_digest,
+            client,
+            table,
+        ));
+        Ok((Discovery { discv5, enr }, task))
+    }
+
+    /// Our ENR.
+    pub fn enr(&self) -> String {
+        self.enr.clone()
+    }
+
+    /// Stops the discv5 service.
+    pub fn shutdown(&mut self) {
+        self.discv5
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .shutdown();
+    }
+}
+
+fn hex_digest(digest: &ForkDigest) -> String {
+    format!("0x{}", hex::encode(digest.as_ref()))
+}
+
+fn ssz_of(fork_id: &EnrForkId) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(16);
+    fork_id
+        .serialize(&mut bytes)
+        .expect("fixed-size container serializes");
+    bytes
+}
+
+/// RLP of a short byte string (< 56 bytes).
+fn rlp_bytes(bytes: &[u8]) -> Vec<u8> {
+    debug_assert!(bytes.len() < 56);
+    let mut out = Vec::with_capacity(bytes.len() + 1);
+    out.push(0x80 + bytes.len() as u8);
+    out.extend_from_slice(bytes);
+    out
+}
+
+/// The fork digest in a record's `eth2` field (`ENRForkID`, an RLP byte string).
+pub fn eth2_fork_digest(record: &Enr) -> Option<[u8; 4]> {
+    let raw = record.get_raw_rlp("eth2")?;
+    let (&first, rest) = raw.split_first()?;
+    let payload = match first {
+        0x80..=0xb7 => rest.get(..usize::from(first - 0x80))?,
+        _ => return None,
+    };
+    payload.get(..4)?.try_into().ok()
+}
+
+/// The `eth2` ENR value (RLP of the SSZ `ENRForkID`) for the wall-clock epoch.
+pub fn eth2_value(chain: &ChainConfig) -> Vec<u8> {
+    rlp_bytes(&ssz_of(&enr_fork_id(chain, current_epoch(chain))))
+}
+
+/// The epoch the wall clock is in (0 before genesis or without a genesis time).
+fn current_epoch(chain: &ChainConfig) -> u64 {
+    let Some(genesis) = chain.genesis_time else {
+        return 0;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|since| since.as_secs())
+        .unwrap_or_default();
+    chain.epoch_at_slot(now.saturating_sub(genesis) / chain.seconds_per_slot.max(1))
+}
+
+/// `ENRForkID` at `epoch`: the current digest and the next scheduled fork.
+pub fn enr_fork_id(chain: &ChainConfig, epoch: u64) -> EnrForkId {
+    let current = chain.fork_at_epoch(epoch);
+    let next = chain
+        .forks
+        .iter()
+        .find(|activation| activation.epoch > epoch && activation.epoch != u64::MAX);
+    let current_version = chain
+        .activation(current)
+        .map(|activation| activation.version)
+        .unwrap_or_default();
+    EnrForkId {
+        fork_digest: chain.fork_digest(epoch),
+        next_fork_version: next.map_or(current_version, |a| a.version),
+        next_fork_epoch: next.map_or(u64::MAX, |a| a.epoch),
+    }
+}
+
+async fn look_up(
+    discv5: Arc<Mutex<Discv5>>,
+    config: DiscoveryConfig,
+    digest: ForkDigest,
+    client: Client,
+    table: PeerTable,
+) {
+    let digest: [u8; 4] = digest.as_ref().try_into().unwrap_or_default();
+    let mut pause = config.interval;
+    loop {
+        if table.usable() < config.target_peers {
+            pause = config.interval;
+            let (query, entries) = {
+                let discv5 = discv5.lock().unwrap_or_else(|p| p.into_inner());
+                let predicate = Box::new(move |record: &Enr| {
+                    eth2_fork_digest(record) == Some(digest)
+                        && (record.tcp4().is_some() || record.tcp6().is_some())
+                });
+                (
+                    discv5.find_node_predicate(NodeId::random(), predicate, 16),
+                    discv5.table_entries_enr(),
+                )
+            };
+            let found = match tokio::time::timeout(Duration::from_secs(30), query).await {
+                Ok(Ok(found)) => found,
+                Ok(Err(error)) => {
+                    tracing::debug!(%error, "discv5 look-up failed");
+                    Vec::new()
+                }
+                Err(_) => Vec::new(),
+            };
+            let mut added = 0;
+            for record in found.iter().chain(entries.iter()) {
+                if consider(record, &digest, &config, &client, &table).await {
+                    added += 1;
+                }
+            }
+            tracing::debug!(
+                found = found.len(),
+                table = entries.len(),
+                added,
+                "discv5 look-up"
+            );
+        } else {
+            pause = (pause * 2).min(Duration::from_secs(60));
+        }
+        tokio::time::sleep(pause).await;
+    }
+}
+
+/// Adds a record to the table (and the client's dial list) if it is on our fork with a TCP
+/// address we may relay to. True if it is new.
+async fn consider(
+    record: &Enr,
+    digest: &[u8; 4],
+    config: &DiscoveryConfig,
+    client: &Client,
+    table: &PeerTable,
+) -> bool {
+    if eth2_fork_digest(record).as_ref() != Some(digest) {
+        return false;
+    }
+    let text = record.to_base64();
+    let Ok(address) = tcp_multiaddr(&text) else {
+        return false;
+    };
+    let Some(peer) = peer_id_of(&address) else {
+        return false;
+    };
+    let Some(socket) = socket_address(&address) else {
+        return false;
+    };
+    if !config.allow_private && is_private(socket.ip()) {
+        return false;
+    }
+    if table.contains(&peer) {
+        return false;
+    }
+    let fork_digest = Some(format!("0x{}", hex::encode(digest)));
+    if !table.add_candidate(
+        peer,
+        address.clone(),
+        Some(text),
+        fork_digest,
+        Source::Discv5,
+    ) {
+        return false;
+    }
+    tracing::info!(%peer, %address, "discv5 candidate");
+    client.add_peer(address).await;
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::Network;
+
+    #[test]
+    fn our_enr_carries_the_fork_digest() {
+        let chain = Network::Mainnet.config();
+        let fork_id = enr_fork_id(&chain, 420_000);
+        let key = CombinedKey::generate_secp256k1();
+        let record = Enr::builder()
+            .ip4("1.2.3.4".parse().unwrap())
+            .tcp4(9000)
+            .add_value_rlp("eth2", rlp_bytes(&ssz_of(&fork_id)).into())
+            .build(&key)
+            .unwrap();
+        let parsed: Enr = record.to_base64().parse().unwrap();
+        assert_eq!(
+            eth2_fork_digest(&parsed).unwrap().as_slice(),
+            chain.fork_digest(420_000).as_ref()
+        );
+        assert_eq!(fork_id.next_fork_epoch, u64::MAX);
+    }
+}

@@ -1,0 +1,472 @@
+//! The bridge against the in-repo CL test peer (js-libp2p, serving the recorded devnet): found
+//! through discv5 from its ENR, offered in `/peers`, reachable through the relay by a rust-libp2p
+//! WebSocket dialer (noise, muxer, Status, a light-client request), Beacon-API routes equal to
+//! `beacon-p2p fetch`, SSE events, and a relay whose bytes are altered in flight.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::borrow::Cow;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use beacon_p2p::bridge::{Bridge, BridgeConfig, Limits};
+use beacon_p2p::chain::ChainConfig;
+use beacon_p2p::client::{Client, Config};
+use beacon_p2p::node::behaviour::Behaviour;
+use common::http::get;
+use common::peer::TestPeer;
+use common::*;
+use futures::StreamExt;
+use libp2p::multiaddr::Protocol;
+use libp2p::swarm::SwarmEvent;
+use libp2p::{identity, noise, Multiaddr, PeerId};
+use serde_json::Value;
+use sha2::Digest;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const BOOTSTRAP_ROOT: &str = "0x57dd8989864b5ef3a21f89c79d5e80df6712b4e33bb00ad2909189fa90e550d5";
+
+fn devnet_chain() -> ChainConfig {
+    ChainConfig::from_directory(&devnet_dir()).unwrap()
+}
+
+/// `/ip4/127.0.0.1/tcp/<port>/x-parity-ws/%2Frelay%2F<peer>/p2p/<peer>`: what a browser dials.
+fn relay_address(bridge: SocketAddr, peer: &str) -> Multiaddr {
+    let mut address = Multiaddr::from(bridge.ip());
+    address.push(Protocol::Tcp(bridge.port()));
+    address.push(Protocol::Ws(Cow::Owned(format!("/relay/{peer}"))));
+    address.push(Protocol::P2p(peer.parse().unwrap()));
+    address
+}
+
+/// A client whose only transport is rust-libp2p's WebSocket (noise, yamux or mplex), as the
+/// browser's will be, dialing the peer through the bridge.
+async fn relay_client(bridge: SocketAddr, peer: &str) -> (Client, PeerId) {
+    let key = identity::Keypair::generate_secp256k1();
+    let local = key.public().to_peer_id();
+    let chain = Arc::new(devnet_chain());
+    let mut config = Config::new((*chain).clone());
+    config.peers = vec![relay_address(bridge, peer)];
+    config.request_timeout = Duration::from_secs(5);
+    config.request_deadline = Duration::from_secs(20);
+    let swarm = libp2p::SwarmBuilder::with_existing_identity(key)
+        .with_tokio()
+        .with_websocket(
+            noise::Config::new,
+            (
+                libp2p::yamux::Config::default,
+                libp2p_mplex::Config::default,
+            ),
+        )
+        .await
+        .unwrap()
+        .with_behaviour(|key| Behaviour::new(key, chain.clone(), Duration::from_secs(5)).unwrap())
+        .unwrap()
+        .build();
+    (Client::start_with_swarm(swarm, config), local)
+}
+
+/// The bridge binary, stopped by PID when dropped.
+struct BridgeProcess {
+    child: Child,
+    listen: SocketAddr,
+}
+
+impl BridgeProcess {
+    fn start(args: &[&str]) -> BridgeProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_beacon-p2p"))
+            .arg("bridge")
+            .args(args)
+            .env("RUST_LOG", "beacon_p2p=info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if std::env::var_os("TEST_LOG").is_some() {
+                    eprintln!("[bridge] {line}");
+                }
+            }
+        });
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let hello: Value = serde_json::from_str(&first).expect("bridge prints where it listens");
+        BridgeProcess {
+            listen: hello["listen"].as_str().unwrap().parse().unwrap(),
+            child,
+        }
+    }
+}
+
+impl Drop for BridgeProcess {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `/peers` until `peer` is offered.
+async fn wait_offered(bridge: SocketAddr, peer: &str, within: Duration) -> Value {
+    let start = Instant::now();
+    loop {
+        let peers = get(bridge, "/peers", &[]).await.json();
+        if let Some(found) = peers
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["peerId"] == peer)
+        {
+            return found.clone();
+        }
+        assert!(start.elapsed() < within, "{peer} not offered: {peers}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn fetch_json(peer: &TestPeer, what: &[&str]) -> Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_beacon-p2p"))
+        .args(["fetch", "--testnet-dir"])
+        .arg(devnet_dir())
+        .args(["--peer", &peer.multiaddr])
+        .args(what)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "fetch {what:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// A secp256k1 secret key that is new each run.
+fn fresh_secret() -> [u8; 32] {
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(std::process::id().to_le_bytes());
+    hasher.update(format!("{:?}", std::time::SystemTime::now()).as_bytes());
+    hasher.finalize().into()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discv5_finds_the_peer_relay_reaches_it_and_routes_match_fetch() {
+    // The test peer's identity, also the key of the discv5 node that advertises it.
+    let secret = fresh_secret();
+    let peer = TestPeer::start(&[
+        "--private-key-hex",
+        &hex::encode(secret),
+        "--slot-ms",
+        "600000",
+        "--no-gossip",
+    ]);
+    let peer_port: u16 = peer.multiaddr.split('/').nth(4).unwrap().parse().unwrap();
+    let chain = devnet_chain();
+    let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let udp_port = udp.local_addr().unwrap().port();
+    let mut key_bytes = secret;
+    let key = enr::CombinedKey::secp256k1_from_bytes(&mut key_bytes).unwrap();
+    let record = discv5::Enr::builder()
+        .ip4("127.0.0.1".parse().unwrap())
+        .udp4(udp_port)
+        .tcp4(peer_port)
+        .add_value_rlp(
+            "eth2",
+            beacon_p2p::bridge::discovery::eth2_value(&chain).into(),
+        )
+        .build(&key)
+        .unwrap();
+    let mut node = discv5::Discv5::new(
+        record.clone(),
+        key,
+        discv5::ConfigBuilder::new(discv5::ListenConfig::FromSockets {
+            ipv4: Some(Arc::new(udp)),
+            ipv6: None,
+        })
+        .build(),
+    )
+    .unwrap();
+    node.start().await.unwrap();
+
+    let testnet = devnet_dir().display().to_string();
+    let bridge = BridgeProcess::start(&[
+        "--testnet-dir",
+        &testnet,
+        "--listen",
+        "127.0.0.1:0",
+        "--discovery-listen",
+        "127.0.0.1:0",
+        "--bootnode",
+        &record.to_base64(),
+        "--allow-private",
+        "--target-peers",
+        "1",
+    ]);
+    let at = bridge.listen;
+
+    // Found through discv5, checked by the bridge's client, offered with what discv5 said.
+    let offered = wait_offered(at, &peer.peer_id, Duration::from_secs(40)).await;
+    assert_eq!(offered["enr"], record.to_base64());
+    assert_eq!(offered["forkDigest"], "0x8cdad603");
+    assert_eq!(offered["source"], "discv5");
+    assert_eq!(offered["multiaddr"], peer.multiaddr);
+    assert!(offered["client"].as_str().unwrap().contains("js-libp2p"));
+    assert!(offered["lastSeen"].as_u64().unwrap() > 0);
+
+    // A rust-libp2p WebSocket dialer through the relay: noise, muxer, Status, a request.
+    let (relayed, relayed_id) = relay_client(at, &peer.peer_id).await;
+    let finality = relayed.finality_update().await.unwrap();
+    let status = peer
+        .wait_for(Duration::from_secs(10), |e| {
+            e["event"] == "status" && e["from"] == relayed_id.to_string()
+        })
+        .expect("Status from the relayed dialer");
+    assert_eq!(status["forkDigestMatches"], true);
+    assert!(peer
+        .wait_for(Duration::from_secs(10), |e| {
+            e["event"] == "connection"
+                && e["peer"] == relayed_id.to_string()
+                && e["encryption"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("noise"))
+        })
+        .is_some());
+    relayed.shutdown().await;
+
+    // The Beacon-API routes answer exactly what `beacon-p2p fetch` prints.
+    let route = get(at, "/eth/v1/beacon/light_client/finality_update", &[]).await;
+    assert_eq!(route.status, 200);
+    assert_eq!(route.header("eth-consensus-version"), Some("deneb"));
+    assert_eq!(route.json(), fetch_json(&peer, &["finality-update"]));
+    assert_eq!(&route.json(), finality.to_beacon_api_json());
+    let route = get(at, "/eth/v1/beacon/light_client/optimistic_update", &[]).await;
+    assert_eq!(route.json(), fetch_json(&peer, &["optimistic-update"]));
+    let path = format!("/eth/v1/beacon/light_client/bootstrap/{BOOTSTRAP_ROOT}");
+    let route = get(at, &path, &[]).await;
+    assert_eq!(
+        route.json(),
+        fetch_json(&peer, &["bootstrap", BOOTSTRAP_ROOT])
+    );
+    let route = get(
+        at,
+        "/eth/v1/beacon/light_client/updates?start_period=0&count=2",
+        &[],
+    )
+    .await;
+    assert_eq!(route.json(), fetch_json(&peer, &["updates", "0", "2"]));
+
+    // SSZ when asked for it.
+    let ssz = [("Accept", "application/octet-stream")];
+    let route = get(at, &path, &ssz).await;
+    assert_eq!(
+        route.header("content-type"),
+        Some("application/octet-stream")
+    );
+    assert_eq!(
+        route.body,
+        read(&devnet_dir().join(format!("bootstrap/000088_{BOOTSTRAP_ROOT}.ssz")))
+    );
+    let route = get(
+        at,
+        "/eth/v1/beacon/light_client/updates?start_period=0&count=2",
+        &ssz,
+    )
+    .await;
+    let mut body = &route.body[..];
+    for period in 0..2 {
+        let length = u64::from_le_bytes(body[..8].try_into().unwrap()) as usize;
+        assert_eq!(
+            &body[8..12],
+            &[0x8c, 0xda, 0xd6, 0x03],
+            "period {period} digest"
+        );
+        body = &body[8 + length..];
+    }
+    assert!(body.is_empty());
+    let unknown = format!(
+        "/eth/v1/beacon/light_client/bootstrap/0x{}",
+        "11".repeat(32)
+    );
+    let route = get(at, &unknown, &[]).await;
+    assert_eq!(route.status, 404, "{}", route.text());
+    assert_eq!(route.json()["code"], 404);
+
+    let metrics = get(at, "/metrics", &[]).await.text();
+    assert!(metrics.contains("bridge_sessions_total 1"), "{metrics}");
+    assert!(
+        metrics.contains("bridge_peers{client=\"beacon-p2p-test-peer\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics
+        .contains("bridge_request_duration_seconds_count{route=\"bootstrap\",status=\"200\"}"));
+    node.shutdown();
+}
+
+/// A TCP proxy to `target` that, once `tamper` is set, flips one byte at offset `at` of what the
+/// peer sends.
+async fn tampering_proxy(target: SocketAddr, at: usize, tamper: Arc<AtomicBool>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((inbound, _)) = listener.accept().await {
+            let tamper = tamper.load(Ordering::SeqCst);
+            tokio::spawn(async move {
+                let Ok(outbound) = TcpStream::connect(target).await else {
+                    return;
+                };
+                let (mut in_read, mut in_write) = inbound.into_split();
+                let (mut out_read, mut out_write) = outbound.into_split();
+                let up = tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut in_read, &mut out_write).await;
+                    let _ = out_write.shutdown().await;
+                });
+                let mut seen = 0usize;
+                let mut buffer = vec![0u8; 16 * 1024];
+                while let Ok(n) = out_read.read(&mut buffer).await {
+                    if n == 0 {
+                        break;
+                    }
+                    if tamper && seen <= at && at < seen + n {
+                        buffer[at - seen] ^= 0x01;
+                    }
+                    seen += n;
+                    if in_write.write_all(&buffer[..n]).await.is_err() {
+                        break;
+                    }
+                }
+                let _ = in_write.shutdown().await;
+                up.abort();
+            });
+        }
+    });
+    address
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn altered_relay_bytes_fail_the_handshake() {
+    let peer = TestPeer::start(&["--slot-ms", "600000", "--no-gossip"]);
+    let peer_port: u16 = peer.multiaddr.split('/').nth(4).unwrap().parse().unwrap();
+    let tamper = Arc::new(AtomicBool::new(false));
+    // Offset 100 of the peer's bytes: inside noise's second handshake message (after the two
+    // multistream-select lines).
+    let proxy = tampering_proxy(
+        SocketAddr::from(([127, 0, 0, 1], peer_port)),
+        100,
+        tamper.clone(),
+    )
+    .await;
+    let via_proxy: Multiaddr = format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", proxy.port(), peer.peer_id)
+        .parse()
+        .unwrap();
+    let mut config = Config::new(devnet_chain());
+    config.peers = vec![via_proxy.clone()];
+    let client = Client::start(config).unwrap();
+    let mut bridge_config = BridgeConfig::new("127.0.0.1:0".parse().unwrap());
+    bridge_config.static_peers = vec![via_proxy];
+    bridge_config.limits = Limits {
+        allow_private: true,
+        ..Limits::default()
+    };
+    let bridge = Bridge::start(bridge_config, client.clone()).await.unwrap();
+    let at = bridge.local_addr();
+    let offered = wait_offered(at, &peer.peer_id, Duration::from_secs(20)).await;
+    assert_eq!(offered["source"], "static");
+
+    // An untouched relay works; with one byte flipped, the dialer's handshake fails.
+    for altered in [false, true] {
+        tamper.store(altered, Ordering::SeqCst);
+        let key = identity::Keypair::generate_secp256k1();
+        let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
+            .with_tokio()
+            .with_websocket(
+                noise::Config::new,
+                (
+                    libp2p::yamux::Config::default,
+                    libp2p_mplex::Config::default,
+                ),
+            )
+            .await
+            .unwrap()
+            .with_behaviour(|_| libp2p::swarm::dummy::Behaviour)
+            .unwrap()
+            .build();
+        swarm.dial(relay_address(at, &peer.peer_id)).unwrap();
+        let outcome = tokio::time::timeout(Duration::from_secs(15), async {
+            loop {
+                match swarm.select_next_some().await {
+                    SwarmEvent::ConnectionEstablished { peer_id, .. } => {
+                        return Ok(peer_id.to_string())
+                    }
+                    SwarmEvent::OutgoingConnectionError { error, .. } => {
+                        return Err(format!("{error:?}"))
+                    }
+                    _ => {}
+                }
+            }
+        })
+        .await
+        .expect("the dial ends");
+        if altered {
+            let error = outcome.expect_err("altered bytes must not give a connection");
+            assert!(
+                error.to_lowercase().contains("noise") || error.to_lowercase().contains("decrypt"),
+                "{error}"
+            );
+        } else {
+            assert_eq!(outcome.expect("untouched relay connects"), peer.peer_id);
+        }
+    }
+    client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_arrive_as_server_sent_events() {
+    let peer = TestPeer::start(&["--slot-ms", "200"]);
+    let mut config = Config::new(devnet_chain());
+    config.peers = vec![peer.multiaddr.parse().unwrap()];
+    let client = Client::start(config).unwrap();
+    let mut bridge_config = BridgeConfig::new("127.0.0.1:0".parse().unwrap());
+    bridge_config.static_peers = vec![peer.multiaddr.parse().unwrap()];
+    let bridge = Bridge::start(bridge_config, client.clone()).await.unwrap();
+    let mut stream = TcpStream::connect(bridge.local_addr()).await.unwrap();
+    stream
+        .write_all(b"GET /eth/v1/events?topics=light_client_finality_update,light_client_optimistic_update HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let event = loop {
+        let n = tokio::time::timeout_at(deadline.into(), stream.read(&mut buffer))
+            .await
+            .expect("an event within 40 s")
+            .unwrap();
+        assert!(n > 0, "stream ended: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buffer[..n]));
+        if let Some(start) = seen.find("event: light_client_optimistic_update\ndata: ") {
+            let rest = &seen[start..];
+            if let Some(data_end) = rest.find("\n\n") {
+                let data = &rest["event: light_client_optimistic_update\ndata: ".len()..data_end];
+                break serde_json::from_str::<Value>(data).unwrap();
+            }
+        }
+    };
+    assert_eq!(event["version"], "deneb");
+    assert!(event["data"]["attested_header"].is_object());
+    assert!(seen.starts_with("HTTP/1.1 200"));
+    assert!(seen
+        .to_lowercase()
+        .contains("content-type: text/event-stream"));
+    drop(bridge);
+    client.shutdown().await;
+}

@@ -12,12 +12,11 @@ use beacon_p2p::bridge::table::Source;
 use beacon_p2p::bridge::{Bridge, BridgeConfig, Limits};
 use beacon_p2p::chain::ChainConfig;
 use beacon_p2p::client::{Client, Config};
-use common::http::get;
+use common::http::{echo_server, get};
 use common::*;
 use futures::{SinkExt, StreamExt};
 use libp2p::{identity, Multiaddr, PeerId};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpSocket};
+use tokio::net::TcpSocket;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -53,25 +52,6 @@ fn log_lines_with(needles: &[&str]) -> usize {
 
 fn devnet_chain() -> ChainConfig {
     ChainConfig::from_directory(&devnet_dir()).unwrap()
-}
-
-/// A TCP echo server on 127.0.0.1 standing in for a peer.
-async fn echo_server() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buffer = vec![0u8; 16 * 1024];
-                while let Ok(n) = stream.read(&mut buffer).await {
-                    if n == 0 || stream.write_all(&buffer[..n]).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    address
 }
 
 /// A bridge (no peers dialed by its client) whose table offers one echo "peer".

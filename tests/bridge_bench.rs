@@ -13,35 +13,17 @@ use beacon_p2p::bridge::table::Source;
 use beacon_p2p::bridge::{Bridge, BridgeConfig, Limits};
 use beacon_p2p::chain::ChainConfig;
 use beacon_p2p::client::{Client, Config};
+use common::http::echo_server;
 use common::*;
 use futures::{SinkExt, StreamExt};
 use libp2p::{identity, Multiaddr, PeerId};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
 const CHUNK: usize = 64 * 1024;
 const TOTAL: usize = 256 * 1024 * 1024;
 const ROUND_TRIPS: usize = 2000;
-
-async fn echo_server() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(async move {
-                let mut buffer = vec![0u8; 16 * 1024];
-                while let Ok(n) = stream.read(&mut buffer).await {
-                    if n == 0 || stream.write_all(&buffer[..n]).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    address
-}
 
 async fn bridge(limits: Limits) -> (Bridge, PeerId, SocketAddr) {
     let chain = ChainConfig::from_directory(&devnet_dir()).unwrap();

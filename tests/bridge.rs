@@ -342,7 +342,22 @@ async fn health_metrics_peers_static_files_and_api_errors() {
     assert_eq!(get(at, "/../Cargo.toml", &[]).await.status, 404);
     assert_eq!(get(at, "/%2e%2e/Cargo.toml", &[]).await.status, 404);
     assert_eq!(get(at, "/missing.js", &[]).await.status, 404);
-    assert_eq!(get(at, "/peers", &[]).await.json(), serde_json::json!([]));
+    let peers = get(at, "/peers", &[]).await;
+    assert_eq!(peers.json(), serde_json::json!([]));
+    // Pages on other origins (wallets, the wasm test runner) read the public routes.
+    assert_eq!(peers.header("access-control-allow-origin"), Some("*"));
+    let network = get(at, "/network", &[]).await.json();
+    let chain = devnet_chain();
+    assert_eq!(network["preset"], "minimal");
+    assert_eq!(network["genesisTime"], chain.genesis_time.unwrap());
+    assert_eq!(network["secondsPerSlot"], 2);
+    // What the bridge hands out reads back as the same network.
+    let root: beacon_p2p::primitives::Root =
+        serde_json::from_value(network["genesisValidatorsRoot"].clone()).unwrap();
+    let again =
+        ChainConfig::from_config_yaml(network["configYaml"].as_str().unwrap(), root).unwrap();
+    assert_eq!(again.genesis_validators_root, chain.genesis_validators_root);
+    assert_eq!(again.forks, chain.forks);
     let metrics = get(at, "/metrics", &[]).await;
     assert!(metrics
         .header("content-type")

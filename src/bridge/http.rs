@@ -37,6 +37,7 @@ pub(super) async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/peers", get(peers))
+        .route("/network", get(network))
         .route("/relay/{peer}", get(relay_route))
         .route(
             "/eth/v1/beacon/light_client/bootstrap/{block_root}",
@@ -53,6 +54,7 @@ pub(super) async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>
         )
         .route("/eth/v1/events", get(events))
         .fallback(get(static_file))
+        .layer(axum::middleware::map_response(allow_any_origin))
         .with_state(shared);
     if let Err(error) = axum::serve(
         listener,
@@ -84,6 +86,31 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
         text,
     )
         .into_response()
+}
+
+/// Everything here is public chain data and a page on another origin (a wallet, a test runner)
+/// must be able to read it; the relay's own Origin policy is enforced in `relay::admit`.
+async fn allow_any_origin(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response
+}
+
+/// The network the bridge is on, in the shape `BeaconP2P.connect({network})` takes, so a page
+/// served by (or pointed at) this bridge can join the same network.
+async fn network(State(shared): State<Arc<Shared>>) -> Response {
+    let chain = shared.client.chain();
+    let body = json!({
+        "name": chain.name,
+        "preset": chain.preset.to_string(),
+        "configYaml": chain.config_yaml,
+        "genesisValidatorsRoot": format!("0x{}", hex::encode(chain.genesis_validators_root.0)),
+        "genesisTime": chain.genesis_time,
+        "secondsPerSlot": chain.seconds_per_slot,
+    });
+    axum::Json(body).into_response()
 }
 
 async fn peers(State(shared): State<Arc<Shared>>) -> Response {

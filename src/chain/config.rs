@@ -64,6 +64,8 @@ pub struct ChainConfig {
     pub max_blobs_per_block_electra: u64,
     /// Bootnode ENRs (`enr:-…`).
     pub bootnodes: Vec<String>,
+    /// The `config.yaml` text this was read from (handed on to browsers and other clients).
+    pub config_yaml: String,
 }
 
 /// Why a chain configuration could not be read.
@@ -213,6 +215,7 @@ impl ChainConfig {
                 .optional_u64("MAX_BLOBS_PER_BLOCK_ELECTRA")?
                 .unwrap_or(9),
             bootnodes: Vec::new(),
+            config_yaml: text.to_owned(),
         })
     }
 

@@ -10,6 +10,7 @@ passes --mode no-install: the toolchain comes from scripts/setup.sh, never from 
 """
 import contextlib
 import glob
+import gzip
 import json
 import os
 import shutil
@@ -24,7 +25,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-KNOWN = {"build": {"target", "out-dir", "opt-level"}, "test": {"browser", "headless", "driver"}}
+KNOWN = {"build": {"targets", "out-dir", "opt-level", "wasm-opt"},
+         "test": {"browser", "headless", "driver"}}
+WASM_OPT = ROOT / "scripts/npm/node_modules/.bin/wasm-opt"
+PACKAGE_README = ROOT / "src/js/README.md"
 
 
 def load_config():
@@ -154,9 +158,28 @@ def main():
     build = config.get("build", {})
     if "opt-level" in build:
         env["CARGO_PROFILE_RELEASE_OPT_LEVEL"] = str(build["opt-level"])
-    args = ["wasm-pack", "build", "--release", "--mode", "no-install",
-            "--target", build.get("target", "web"), "--out-dir", str(ROOT / build.get("out-dir", "pkg"))]
-    return run(args + extra, env)
+    out_dir = ROOT / build.get("out-dir", "pkg")
+    for index, target in enumerate(build.get("targets", ["web"])):
+        # The first target is the package in out-dir; the others sit next to it.
+        out = out_dir if index == 0 else out_dir.with_name(f"{out_dir.name}-{target}")
+        args = ["wasm-pack", "build", "--release", "--mode", "no-install",
+                "--target", target, "--out-dir", str(out)]
+        status = run(args + extra, env)
+        if status != 0:
+            return status
+        wasm = out / "beacon_p2p_bg.wasm"
+        raw = wasm.stat().st_size
+        if build.get("wasm-opt"):
+            if not WASM_OPT.exists():
+                sys.exit(f"{WASM_OPT} is missing: run scripts/setup.sh (npm binaryen)")
+            status = run([str(WASM_OPT), *build["wasm-opt"], str(wasm), "-o", str(wasm)])
+            if status != 0:
+                return status
+        shutil.copyfile(PACKAGE_README, out / "README.md")
+        data = wasm.read_bytes()
+        print(f"{out.relative_to(ROOT)}: beacon_p2p_bg.wasm {len(data):,} bytes "
+              f"({raw:,} before wasm-opt), {len(gzip.compress(data, 9)):,} gzipped", flush=True)
+    return 0
 
 
 if __name__ == "__main__":

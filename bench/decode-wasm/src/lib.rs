@@ -5,6 +5,8 @@
 //! decoded object (the root the conformance vectors' `roots.yaml` holds), so that every
 //! implementation does the same work and can be checked against the others.
 
+pub mod hashing;
+
 use beacon_p2p::chain::{ChainConfig, Fork, Network, MAINNET_SYNC_COMMITTEE_SIZE as S};
 use beacon_p2p::types::{LightClientFinalityUpdate, LightClientUpdate};
 use beacon_p2p::wire::gossip::decode_payload;
@@ -86,5 +88,54 @@ impl Decoder {
 impl Default for Decoder {
     fn default() -> Self {
         Decoder::new()
+    }
+}
+
+/// The hashing experiment (src/hashing.rs) in wasm: `n` dependent pair hashes.
+#[wasm_bindgen(js_name = hashPairChain)]
+pub fn hash_pair_chain(n: u32, compress: bool) -> Vec<u8> {
+    hashing::hash_pair_chain(n, compress).to_vec()
+}
+
+/// The experiment in wasm: `LightClientUpdate::ssz_bounds(Electra)` `n` times; the upper bound.
+#[wasm_bindgen(js_name = updateBounds)]
+pub fn update_bounds(n: u32) -> u32 {
+    (0..n)
+        .map(|_| hashing::update_bounds().1 as u32)
+        .max()
+        .unwrap_or(0)
+}
+
+/// The hashing experiment in wasm: one update's sync committee, hashed both ways.
+#[wasm_bindgen]
+pub struct Committee {
+    committee: beacon_p2p::types::SyncCommittee<S>,
+}
+
+#[wasm_bindgen]
+impl Committee {
+    /// The `next_sync_committee` of an electra `LightClientUpdate` (SSZ).
+    #[wasm_bindgen(constructor)]
+    pub fn new(update_ssz: &[u8]) -> Committee {
+        Committee {
+            committee: hashing::next_sync_committee(update_ssz),
+        }
+    }
+
+    /// `hash_tree_root` as beacon-p2p computes it today.
+    #[wasm_bindgen(js_name = rootSszRs)]
+    pub fn root_ssz_rs(&self) -> Vec<u8> {
+        hashing::committee_root_ssz_rs(&self.committee).to_vec()
+    }
+
+    /// `hash_tree_root` in one flat pass, pairs through the `Digest` API or `compress256`.
+    #[wasm_bindgen(js_name = rootFlat)]
+    pub fn root_flat(&self, compress: bool) -> Vec<u8> {
+        let pair = if compress {
+            hashing::hash_pair_compress
+        } else {
+            hashing::hash_pair_digest
+        };
+        hashing::committee_root_flat(&self.committee, pair).to_vec()
     }
 }

@@ -4,6 +4,7 @@
 //! bench-decode inputs DIR [--gossip N]             write the shared inputs + expected roots
 //! bench-decode run DIR [--reps R] [--warmup W]     time both workloads, print JSON
 //! bench-decode profile DIR updates|gossip ITERS    run one workload ITERS times (for callgrind)
+//! bench-decode hashing DIR [--reps R]              the hashing experiment (src/hashing.rs), JSON
 //! ```
 //!
 //! Inputs (same bytes for every implementation):
@@ -14,7 +15,8 @@
 //!   data = snappy block), cycling 14 electra-layout vectors: the 8 electra/fulu gossip vectors'
 //!   `message_data.bin` as recorded, and the 6 electra/fulu `ssz_random` `LightClientFinalityUpdate`
 //!   payloads compressed with our encoder;
-//! - `expected.json`: the root of every chunk/message.
+//! - `expected.json`: the root of every chunk/message;
+//! - `first_update.ssz`: the first update of the stream, for the hashing experiment.
 //!
 //! The `ssz_random` vectors fill every uint64 (slots, proposer index, block number, gas,
 //! timestamps) with values up to 2^64, which real chains never reach and which Lodestar's
@@ -158,6 +160,7 @@ fn write_inputs(dir: &Path, gossip_count: usize) {
         update_roots.push(root.clone());
     }
     std::fs::write(dir.join("updates_stream.bin"), &stream).unwrap();
+    std::fs::write(dir.join("first_update.ssz"), &cases[0].0).unwrap();
 
     // (b) gossip finality updates.
     let mut sources: Vec<(Vec<u8>, String)> = Vec::new();
@@ -311,6 +314,82 @@ fn profile(dir: &Path, workload: &str, iters: usize) {
     }
 }
 
+/// Times `cases` round-robin (case 1, 2, …, then again) so that load changes on a shared
+/// machine hit every case alike: `reps` rounds, each timing `batch` calls of every case after
+/// one untimed batch. Returns per case the median ns per call and the median, over rounds, of
+/// its time relative to the first case.
+fn compare(reps: usize, batch: u32, cases: &mut [(&str, &mut dyn FnMut())]) -> Value {
+    for (_, work) in cases.iter_mut() {
+        for _ in 0..batch {
+            work();
+        }
+    }
+    let mut samples = vec![Vec::new(); cases.len()];
+    for _ in 0..reps {
+        for (index, (_, work)) in cases.iter_mut().enumerate() {
+            let start = Instant::now();
+            for _ in 0..batch {
+                work();
+            }
+            samples[index].push(start.elapsed().as_secs_f64() * 1e9 / batch as f64);
+        }
+    }
+    let mut out = serde_json::Map::new();
+    for (index, (name, _)) in cases.iter().enumerate() {
+        let mut ratios: Vec<f64> = samples[index]
+            .iter()
+            .zip(&samples[0])
+            .map(|(x, base)| x / base)
+            .collect();
+        out.insert(
+            name.to_string(),
+            json!({ "median_ns": median(&mut samples[index].clone()), "vs_first": median(&mut ratios) }),
+        );
+    }
+    Value::Object(out)
+}
+
+fn hashing_experiment(dir: &Path, reps: usize) {
+    use beacon_p2p_bench_decode::hashing::*;
+    // The first update of the stream (after the uint64 reduction); every update of the workload
+    // hashes a committee like it.
+    let committee = next_sync_committee(&read(&dir.join("first_update.ssz")));
+    let today = committee_root_ssz_rs(&committee);
+    assert_eq!(
+        today,
+        committee_root_flat(&committee, hash_pair_digest),
+        "flat root"
+    );
+    assert_eq!(
+        today,
+        committee_root_flat(&committee, hash_pair_compress),
+        "compress root"
+    );
+    assert_eq!(
+        hash_pair_chain(1000, false),
+        hash_pair_chain(1000, true),
+        "pair hash"
+    );
+    let out = json!({
+        "implementation": "native",
+        "hash_pair": compare(reps, 1, &mut [
+            ("digest_api", &mut || { std::hint::black_box(hash_pair_chain(100_000, false)); }),
+            ("compress256", &mut || { std::hint::black_box(hash_pair_chain(100_000, true)); }),
+        ]),
+        "sync_committee_root": compare(reps, 20, &mut [
+            ("ssz_rs_today", &mut || { std::hint::black_box(committee_root_ssz_rs(&committee)); }),
+            ("flat_digest_api", &mut || { std::hint::black_box(committee_root_flat(&committee, hash_pair_digest)); }),
+            ("flat_compress256", &mut || { std::hint::black_box(committee_root_flat(&committee, hash_pair_compress)); }),
+        ]),
+        "update_ssz_bounds": compare(reps, 20, &mut [
+            ("ssz_bounds_electra_update", &mut || { std::hint::black_box(update_bounds()); }),
+        ]),
+        "pair_chain_length": 100_000,
+        "root": hex(&today),
+    });
+    println!("{}", serde_json::to_string(&out).unwrap());
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let usage = "usage: bench-decode inputs DIR [--gossip N] | run DIR [--reps R] [--warmup W] | profile DIR updates|gossip ITERS";
@@ -323,6 +402,7 @@ fn main() {
         "inputs" => write_inputs(dir, flag(&args, "--gossip", 1000)),
         "run" => run(dir, flag(&args, "--warmup", 5), flag(&args, "--reps", 31)),
         "profile" => profile(dir, &args[2], args[3].parse().expect("ITERS")),
+        "hashing" => hashing_experiment(dir, flag(&args, "--reps", 21)),
         _ => {
             eprintln!("{usage}");
             std::process::exit(2);

@@ -4,7 +4,8 @@
     decode_rows.py WORK ROUNDS OUT.json
 
 Checks first: every implementation, in every round, returned exactly the roots in
-WORK/expected.json (the conformance vectors' hash_tree_root of each chunk/message); exits 1
+WORK/expected.json (see `bench-decode inputs`: the vectors' spec roots, or for payloads whose
+uint64s were reduced, beacon-p2p's root — which makes Lodestar the independent check); exits 1
 otherwise. Then pools each implementation's timed passes over all rounds and takes the median.
 """
 import json
@@ -55,11 +56,12 @@ def main():
         "updates": (
             f"updates_by_range response, {expected['updates']['chunks']} electra updates (mainnet), frames+SSZ+hash_tree_root",
             f"one {expected['updates']['bytes']}-byte ssz_snappy stream (3 electra ssz_random LightClientUpdate vectors cycled, "
-            "mainnet electra context bytes); root = hash_tree_root of each whole LightClientUpdate",
+            "uint64 fields reduced mod 2^32, mainnet electra context bytes); root = hash_tree_root of each whole LightClientUpdate",
         ),
         "gossip": (
             f"{expected['gossip']['messages']} gossip finality updates (electra, mainnet), snappy+SSZ+hash_tree_root",
-            f"{expected['gossip']['distinct_messages']} distinct snappy-block payloads from the vectors cycled; "
+            f"{expected['gossip']['distinct_messages']} distinct snappy-block payloads from the electra/fulu vectors cycled "
+            "(uint64 fields reduced mod 2^32 where larger); "
             "one call per message; root = hash_tree_root of each whole LightClientFinalityUpdate",
         ),
     }
@@ -80,7 +82,8 @@ def main():
                     "target": ">= 3x",
                     "note": (
                         f"median of {n_ours} (ours) / {n_theirs} (theirs) passes over {rounds} rounds in fresh processes, "
-                        f"after warm-up; {what}; all three implementations returned the vectors' roots; "
+                        f"after warm-up; {what}; native, wasm and both Lodestars returned the same roots "
+                        f"(each source vector's spec root checked before the uint64 reduction); "
                         f"Lodestar: snappyjs, CRC32C via {runs[alt][0]['crc32c']}, req/resp framing read by bench/js/decode.mjs; "
                         f"load average at the end {load[0]:.2f} on {os.cpu_count()} cores (shared machine)"
                     ),

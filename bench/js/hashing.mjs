@@ -56,6 +56,10 @@ console.log(JSON.stringify({
   ]),
   // updateBounds(n) makes n calls in one wasm call; one "call" here = 20 of them.
   update_ssz_bounds: compare(1, [["ssz_bounds_electra_update_x20", () => updateBounds(20)]]),
+  update_root_and_clone: compare(20, [
+    ["update_hash_tree_root", () => committee.updateRoot()],
+    ["update_clone", () => committee.cloneUpdate()],
+  ]),
   pair_chain_length: 100000,
   root: today,
 }));

@@ -10,6 +10,7 @@
 #                                   profile and the inclusive call tree
 #   updates_by_range.folded         the perf stacks folded (flamegraph.pl / inferno / speedscope)
 #   hashing.json                    the hashing experiment, native and wasm32 in Node
+#                                   (HASHING_REPS rounds, default 41)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BENCH="$(dirname "$HERE")"
@@ -49,7 +50,7 @@ else
   echo "perf unavailable: skipping the perf profile" >&2
 fi
 
-native=$("$HARNESS" hashing "$WORK")
-wasm=$(node "$BENCH/js/hashing.mjs" --dir "$WORK")
+native=$("$HARNESS" hashing "$WORK" --reps "${HASHING_REPS:-41}")
+wasm=$(node "$BENCH/js/hashing.mjs" --dir "$WORK" --reps "${HASHING_REPS:-41}")
 printf '[%s,\n%s]\n' "$native" "$wasm" > "$HERE/hashing.json"
 cat "$HERE/hashing.json"

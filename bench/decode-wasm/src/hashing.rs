@@ -1,5 +1,5 @@
-//! The hashing experiment of bench/README.md ("Profile"): what two changes to beacon-p2p's
-//! hashing would save, measured without touching `src/`.
+//! The experiment of bench/README.md ("Profile"): what changes to beacon-p2p's
+//! hashing and decoding would save, measured without touching `src/`.
 //!
 //! 1. `hash_pair` (two 32-byte nodes → one) through the `Digest` API, as
 //!    `beacon_p2p::primitives::hash_pair` and ssz_rs do, against feeding the 64-byte block and
@@ -10,6 +10,8 @@
 //! 3. (not hashing, found by the same profile) `LightClientUpdate::ssz_bounds`, which the
 //!    response reader and `from_ssz` call for every chunk, serializes a default value of the
 //!    whole container (512 keys) each time to learn its fixed size.
+//! 4. (same) `hash_tree_root(&self)` clones the whole object first (ssz_rs merkleizes through
+//!    `&mut self`): the cost of that clone for an update.
 
 use beacon_p2p::chain::{Fork, MAINNET_SYNC_COMMITTEE_SIZE as S};
 use beacon_p2p::types::{LightClientUpdate, SyncCommittee};
@@ -67,6 +69,11 @@ pub fn hash_pair_chain(n: u32, compress: bool) -> [u8; 32] {
         };
     }
     left
+}
+
+/// An electra `LightClientUpdate` from its SSZ.
+pub fn decode_update(update_ssz: &[u8]) -> LightClientUpdate<S> {
+    LightClientUpdate::<S>::from_ssz(Fork::Electra, update_ssz).expect("update decodes")
 }
 
 /// The sync committee of an electra `LightClientUpdate`'s SSZ.

@@ -110,6 +110,7 @@ pub fn update_bounds(n: u32) -> u32 {
 #[wasm_bindgen]
 pub struct Committee {
     committee: beacon_p2p::types::SyncCommittee<S>,
+    update: LightClientUpdate<S>,
 }
 
 #[wasm_bindgen]
@@ -119,7 +120,20 @@ impl Committee {
     pub fn new(update_ssz: &[u8]) -> Committee {
         Committee {
             committee: hashing::next_sync_committee(update_ssz),
+            update: hashing::decode_update(update_ssz),
         }
+    }
+
+    /// Clones the whole update (what `hash_tree_root(&self)` does first); its signature slot.
+    #[wasm_bindgen(js_name = cloneUpdate)]
+    pub fn clone_update(&self) -> u32 {
+        std::hint::black_box(self.update.clone()).signature_slot() as u32
+    }
+
+    /// `hash_tree_root` of the whole update, as the workload computes it.
+    #[wasm_bindgen(js_name = updateRoot)]
+    pub fn update_root(&self) -> Vec<u8> {
+        self.update.hash_tree_root().0.to_vec()
     }
 
     /// `hash_tree_root` as beacon-p2p computes it today.

@@ -354,6 +354,7 @@ fn hashing_experiment(dir: &Path, reps: usize) {
     // The first update of the stream (after the uint64 reduction); every update of the workload
     // hashes a committee like it.
     let committee = next_sync_committee(&read(&dir.join("first_update.ssz")));
+    let update = decode_update(&read(&dir.join("first_update.ssz")));
     let today = committee_root_ssz_rs(&committee);
     assert_eq!(
         today,
@@ -383,6 +384,10 @@ fn hashing_experiment(dir: &Path, reps: usize) {
         ]),
         "update_ssz_bounds": compare(reps, 20, &mut [
             ("ssz_bounds_electra_update", &mut || { std::hint::black_box(update_bounds()); }),
+        ]),
+        "update_root_and_clone": compare(reps, 20, &mut [
+            ("update_hash_tree_root", &mut || { std::hint::black_box(update.hash_tree_root()); }),
+            ("update_clone", &mut || { std::hint::black_box(update.clone()); }),
         ]),
         "pair_chain_length": 100_000,
         "root": hex(&today),

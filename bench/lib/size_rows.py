@@ -84,7 +84,13 @@ def main():
         state += "; EXPORTS NO API FUNCTION: this tree has no wasm-bindgen API yet, so the linker dropped everything and this is not the client's size"
     else:
         state += f"; {exported} exported API functions"
-    how = f"scripts/wasm.py build (wasm-pack --release, opt-level {build.get('opt-level', '?')}, target {build.get('target', '?')}); {state}"
+    # wasm-pack.toml: `target` (one package) or `targets` (the first one goes to out-dir).
+    target = build.get("targets", [build.get("target", "web")])[0]
+    wasm_opt = " ".join(build["wasm-opt"]) if build.get("wasm-opt") else "none"
+    how = (
+        f"scripts/wasm.py build (wasm-pack --release, opt-level {build.get('opt-level', '?')}, "
+        f"target {target}, wasm-opt: {wasm_opt}); {state}"
+    )
 
     helios_v = version(js, "@a16z/helios")
     helios_wasm = js / "node_modules/@a16z/helios/pkg/index_bg.wasm"

@@ -20,8 +20,11 @@ log() { echo "[decode] $*" >&2; }
 mkdir -p "$WORK"
 started=$(date +%s)
 
+# The bench crate takes the main crate's dependency versions: its lock file starts as a copy of
+# the repository's Cargo.lock, to which cargo adds only the bench crate itself.
+cp "$BENCH/../Cargo.lock" "$CRATE/Cargo.lock"
 log "building the native harness (release)"
-(cd "$CRATE" && nice cargo build --release --locked --bin bench-decode)
+(cd "$CRATE" && nice cargo build --release --bin bench-decode)
 log "building the wasm module (wasm-pack --release --target nodejs, opt-level 3, no wasm-opt)"
 (cd "$CRATE" && nice wasm-pack build --release --target nodejs --mode no-install --out-dir pkg)
 for dir in js js-latest; do

@@ -34,7 +34,9 @@ for dir in js js-latest; do
   fi
 done
 
-HARNESS="$CRATE/target/release/bench-decode"
+target_dir=$(cd "$CRATE" && cargo metadata --format-version 1 --no-deps \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+HARNESS="$target_dir/release/bench-decode"
 "$HARNESS" inputs "$WORK" --gossip "$GOSSIP"
 export LODESTAR_PRESET=mainnet
 for round in $(seq 1 "$ROUNDS"); do

@@ -16,7 +16,9 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BENCH="$(dirname "$HERE")"
 WORK="$BENCH/out/decode"
 RAW="$BENCH/out/profile"
-HARNESS="$BENCH/decode-wasm/target/release/bench-decode"
+target_dir=$(cd "$BENCH/decode-wasm" && cargo metadata --format-version 1 --no-deps \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+HARNESS="$target_dir/release/bench-decode"
 mkdir -p "$RAW"
 # First $1 lines, reading all input (head would end the pipe early and trip pipefail).
 top() { awk -v n="$1" 'NR <= n'; }

@@ -81,9 +81,10 @@ def main():
         else f"NOT stripped: custom sections {', '.join(f'{n} ({kb(s)} KB)' for n, s in custom)}"
     )
     if exported == 0:
-        state += "; EXPORTS NO API FUNCTION: this tree has no wasm-bindgen API yet, so the linker dropped everything and this is not the client's size"
-    else:
-        state += f"; {exported} exported API functions"
+        # Without a wasm-bindgen API the linker drops everything: a tiny module that would pass
+        # the budget row while saying nothing about the client.
+        sys.exit(f"size: {wasm} exports no API function (no wasm-bindgen API in this tree): not measuring it")
+    state += f"; {exported} exported API functions"
     # wasm-pack.toml: `target` (one package) or `targets` (the first one goes to out-dir).
     target = build.get("targets", [build.get("target", "web")])[0]
     wasm_opt = " ".join(build["wasm-opt"]) if build.get("wasm-opt") else "none"

@@ -121,6 +121,13 @@ macro_rules! forked_type {
 
             /// Smallest and largest SSZ encoding of `fork`'s container, in bytes.
             pub fn ssz_bounds(fork: Fork) -> Result<(usize, usize), TypeError> {
+                // Every chunk of a stream checks its length against these before decoding;
+                // computing them serializes a default container (a 512-key committee), so
+                // they are computed once per type and fork.
+                cached_bounds(std::any::TypeId::of::<Self>(), fork, Self::compute_ssz_bounds)
+            }
+
+            fn compute_ssz_bounds(fork: Fork) -> Result<(usize, usize), TypeError> {
                 fn encoded_len<T: ssz_rs::Serialize + Default>() -> usize {
                     let mut buffer = Vec::new();
                     T::default().serialize(&mut buffer).expect("default value serializes");
@@ -310,4 +317,23 @@ impl<const S: usize> LightClientFinalityUpdate<S> {
     pub fn finalized_beacon(&self) -> &BeaconBlockHeader {
         each_fork!(self, inner => inner.finalized_header.beacon())
     }
+}
+
+/// SSZ bounds computed so far, by container type and fork (a few dozen entries at most).
+static SSZ_BOUNDS: std::sync::Mutex<Vec<((std::any::TypeId, Fork), (usize, usize))>> =
+    std::sync::Mutex::new(Vec::new());
+
+fn cached_bounds(
+    type_id: std::any::TypeId,
+    fork: Fork,
+    compute: fn(Fork) -> Result<(usize, usize), TypeError>,
+) -> Result<(usize, usize), TypeError> {
+    let key = (type_id, fork);
+    let lock = || SSZ_BOUNDS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, bounds)) = lock().iter().find(|(k, _)| *k == key) {
+        return Ok(*bounds);
+    }
+    let bounds = compute(fork)?;
+    lock().push((key, bounds));
+    Ok(bounds)
 }

@@ -303,7 +303,9 @@ async function main() {
   let wasm;
   try {
     wasm = await import("./pkg/beacon_p2p.js");
-    await wasm.default();
+    const exports = await wasm.default();
+    // For the soak test: the wasm linear memory (it only grows).
+    state.wasmMemoryBytes = () => (exports && exports.memory ? exports.memory.buffer.byteLength : null);
   } catch (error) {
     throw new Error(`cannot load ./pkg/beacon_p2p.js (scripts/browser-test.sh copies the wasm package there): ${error.message}`);
   }

@@ -114,9 +114,12 @@ export function startWithHello(label, command, args, { timeoutMs = 30_000, env }
   return new Promise((resolvePromise, reject) => {
     let buffered = "";
     let hello = null;
-    const timer = setTimeout(() => {
-      reject(new Error(`${label}: no first line within ${timeoutMs} ms; stderr: ${stderrTail}`));
-    }, timeoutMs);
+    const giveUp = (message) => {
+      clearTimeout(timer);
+      stopByPid(child);
+      reject(new Error(message));
+    };
+    const timer = setTimeout(() => giveUp(`${label}: no first line within ${timeoutMs} ms; stderr: ${stderrTail}`), timeoutMs);
     child.on("error", (error) => {
       clearTimeout(timer);
       reject(new Error(`${label}: ${error.message}`));
@@ -138,8 +141,7 @@ export function startWithHello(label, command, args, { timeoutMs = 30_000, env }
           try {
             hello = JSON.parse(line);
           } catch {
-            clearTimeout(timer);
-            reject(new Error(`${label}: first line is not JSON: ${line}`));
+            giveUp(`${label}: first line is not JSON: ${line}`);
             return;
           }
           clearTimeout(timer);

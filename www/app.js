@@ -326,10 +326,12 @@ async function main() {
   client.onOptimisticUpdate((update) => onGossip("optimistic", update));
 
   const [finality, optimistic] = await Promise.all([
-    fetchUntil("finality update", () => client.finalityUpdate()),
+    fetchUntil("finality update", () => client.finalityUpdate()).then((update) => {
+      noteFinality();
+      return update;
+    }),
     fetchUntil("optimistic update", () => client.optimisticUpdate()),
   ]);
-  noteFinality();
 
   if (replay) {
     const newest = Math.max(Number(finality.data.signature_slot), Number(optimistic.data.signature_slot));

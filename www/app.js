@@ -44,7 +44,7 @@ function showError(where, error) {
   list.prepend(item);
   while (list.children.length > 30) list.lastChild.remove();
   set("error-count", String(state.errors.length));
-  el("errors-panel").hidden = false;
+  document.getElementById("errors-panel").hidden = false;
 }
 
 window.addEventListener("error", (event) => showError("page", event.error ?? event.message));
@@ -351,9 +351,10 @@ async function main() {
 
 function showReplay() {
   const clock = state.clock;
-  el("replay-panel").hidden = false;
+  document.getElementById("replay-panel").hidden = false;
   set("replay-genesis", `${clock.genesisTime} (${new Date(clock.genesisTime * 1000).toISOString()})`);
-  set("replay-offset", `${clock.offsetSeconds()} s after the network's genesis ${state.network.genesisTime}`);
+  const later = -clock.offsetSeconds();
+  set("replay-offset", `${Math.abs(later)} s ${later >= 0 ? "later" : "earlier"} than the network's genesis ${state.network.genesisTime}`);
   set("replay-shifts", String(clock.shifts));
   set("replay-signature-slot", String(clock.newestSignatureSlot));
 }
@@ -362,7 +363,7 @@ function checkStale(optimistic) {
   const signatureSlot = Number(optimistic.data.signature_slot);
   const wallSlot = Math.floor((Date.now() / 1000 - Number(state.network.genesisTime)) / Number(state.network.secondsPerSlot));
   if (wallSlot - signatureSlot > 32) {
-    el("stale-panel").hidden = false;
+    document.getElementById("stale-panel").hidden = false;
     set("stale-detail", `The newest update was signed in slot ${signatureSlot}, but by the network's genesis time the ` +
       `current slot is ${wallSlot}. Lodestar will not follow data this old. If this is a replayed capture, open ` +
       `this page with ?replay.`);
@@ -373,12 +374,15 @@ setInterval(() => {
   if (state.network) {
     renderHeader("finalized");
     renderHeader("optimistic");
-    if (state.clock) set("replay-current-slot", String(state.clock.currentSlot()));
+    if (state.clock) {
+      set("replay-current-slot", String(state.clock.currentSlot()));
+      set("replay-signature-slot", String(state.clock.newestSignatureSlot));
+    }
   }
 }, 1000);
 
 if (replay) {
-  el("replay-panel").hidden = false;
+  document.getElementById("replay-panel").hidden = false;
   set("replay-genesis", "(set once the newest update is known)");
 }
 

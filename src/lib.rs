@@ -7,8 +7,8 @@
 //!
 //! | layer | module | owns |
 //! |---|---|---|
-//! | bridge | `bridge` (native) | discv5 discovery, the restricted WebSocket→TCP relay, HTTP routes |
-//! | client | [`client`] | the public API: `Client`, its config and events (native for now) |
+//! | entry points | `bin/`, [`js`] (wasm32), `bridge` (native) | CLI, the JS promise API, relay + discovery + HTTP |
+//! | client | [`client`] | the public API: `Client`, its config and events |
 //! | node | [`node`] | libp2p swarm, behaviour, peer manager, request scheduler |
 //! | wire | [`wire`] | req/resp `ssz_snappy` framing, gossip snappy and message-ids, protocol ids, limits |
 //! | types | [`types`] | SSZ containers per fork and preset, p2p messages, Beacon-API JSON |
@@ -18,12 +18,10 @@
 #[cfg(not(target_arch = "wasm32"))]
 pub mod bridge;
 pub mod chain;
-// The browser transports arrive with the wasm client; until then the node runs natively only.
-#[cfg(not(target_arch = "wasm32"))]
 pub mod client;
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(target_arch = "wasm32")]
+pub mod js;
 pub mod node;
-#[cfg(not(target_arch = "wasm32"))]
 mod platform;
 pub mod primitives;
 pub mod types;

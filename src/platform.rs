@@ -7,3 +7,9 @@ use std::future::Future;
 pub fn spawn(task: impl Future<Output = ()> + Send + 'static) {
     tokio::spawn(task);
 }
+
+/// Runs `task` on the browser's event loop.
+#[cfg(target_arch = "wasm32")]
+pub fn spawn(task: impl Future<Output = ()> + 'static) {
+    wasm_bindgen_futures::spawn_local(task);
+}

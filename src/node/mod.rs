@@ -9,6 +9,7 @@
 
 pub mod behaviour;
 pub mod codec;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod enr;
 pub mod gossip;
 pub mod peers;
@@ -39,7 +40,7 @@ use crate::types::{
 use crate::wire::gossip::{GossipKind, GossipTopic};
 use crate::wire::{Protocol, ResponseChunk, ResultCode, WireError};
 
-pub use self::transport::build_swarm;
+pub use self::transport::{build_swarm, reach, relay_address, Reach, RelayAddressError};
 
 /// Goodbye reason: we are shutting down.
 pub const GOODBYE_CLIENT_SHUTDOWN: u64 = 1;
@@ -161,6 +162,8 @@ pub enum FetchError {
         connected: usize,
         /// "; peer X: reason" for each attempt.
         attempts: String,
+        /// How the last failed attempt failed.
+        last_failure: Option<Outcome>,
     },
     /// No connected peer (left) can answer, and none is on the way.
     #[error("no peer can answer {protocol} ({connected} peer(s) connected, none left that speaks it){attempts}")]
@@ -181,6 +184,33 @@ pub enum FetchError {
     /// The node stopped.
     #[error("the client has stopped")]
     Stopped,
+}
+
+impl FetchError {
+    /// A short, stable code for what went wrong (what JavaScript callers branch on):
+    /// `NO_PEERS`, `TIMEOUT`, `PEER_ERROR`, `BAD_DATA`, `INVALID_ARGUMENT` or `CLOSED`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FetchError::NoPeerAnswered {
+                last_failure: Some(Outcome::BadData),
+                ..
+            } => "BAD_DATA",
+            FetchError::NoPeerAnswered {
+                last_failure: Some(Outcome::ErrorResponse | Outcome::Unavailable | Outcome::Broken),
+                ..
+            } => "PEER_ERROR",
+            FetchError::NoPeerAnswered {
+                connected: 0,
+                last_failure: None,
+                ..
+            } => "NO_PEERS",
+            FetchError::NoPeerAnswered { .. } => "TIMEOUT",
+            FetchError::NoPeerServes { .. } => "NO_PEERS",
+            FetchError::Unavailable(_) => "PEER_ERROR",
+            FetchError::InvalidRequest(_) => "INVALID_ARGUMENT",
+            FetchError::Stopped => "CLOSED",
+        }
+    }
 }
 
 /// Something that happened on the network.
@@ -231,6 +261,8 @@ struct PendingFetch {
     tried: Vec<PeerId>,
     attempts: Vec<String>,
     unavailable: Vec<String>,
+    /// How the most recent attempt failed.
+    last_failure: Option<Outcome>,
 }
 
 /// What an outbound request was for (the peer comes with its response).
@@ -343,6 +375,7 @@ impl Node {
                     deadline: Instant::now() + self.config.request_deadline,
                     tried: Vec::new(),
                     attempts: Vec::new(),
+                    last_failure: None,
                     unavailable: Vec::new(),
                 });
             }
@@ -388,11 +421,13 @@ impl Node {
             if self.queue[index].deadline <= now {
                 let pending = self.queue.remove(index).expect("index in range");
                 let seconds = self.config.request_deadline.as_secs();
+                let last_failure = pending.last_failure;
                 fail(pending, |attempts, protocol| FetchError::NoPeerAnswered {
                     protocol,
                     seconds,
                     connected,
                     attempts,
+                    last_failure,
                 });
             } else {
                 index += 1;
@@ -795,6 +830,7 @@ impl Node {
         };
         tracing::info!(%peer, %protocol, %detail, "request failed; will retry elsewhere");
         pending.attempts.push(format!("{peer}: {detail}"));
+        pending.last_failure = outcome.or(pending.last_failure);
         if let Some(outcome) = outcome {
             if self.peers.report(peer, outcome, now) {
                 tracing::info!(%peer, "score too low, disconnecting");

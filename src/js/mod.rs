@@ -1,0 +1,599 @@
+//! The JavaScript API (wasm32 only): `BeaconP2P.connect(options)` and promise methods over the
+//! one [`Client`]. Data comes back in the Beacon API's JSON shape (`{version, data}`); every
+//! failure rejects with an `Error` whose `code` says what went wrong (see [`ERROR_CODES`]).
+//!
+//! The browser-only parts live in [`browser`] (fetch, timers, JS errors); the Lodestar and
+//! fetch-handler adapters are plain JavaScript in `adapters.js` because they only reshape
+//! promises.
+
+mod browser;
+mod options;
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+use futures::{FutureExt, StreamExt};
+use js_sys::{Array, Function, Promise};
+use libp2p::multiaddr::Protocol;
+use libp2p::Multiaddr;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use self::browser::{sleep_ms, ApiError};
+use self::options::{BridgePeer, ConnectOptions};
+use crate::client::{Client, ClientError, Config, Event};
+use crate::node::peers::PeerInfo;
+use crate::node::{reach, relay_address, Reach};
+use crate::primitives::Root;
+use crate::types::LightClientObject;
+
+/// The codes a rejected promise's `error.code` can have.
+pub const ERROR_CODES: [&str; 7] = [
+    "NO_PEERS",
+    "TIMEOUT",
+    "PEER_ERROR",
+    "BAD_DATA",
+    "INVALID_ARGUMENT",
+    "CLOSED",
+    "START",
+];
+
+/// Most candidates taken from one bridge's `/peers`.
+const MAX_BRIDGE_CANDIDATES: usize = 64;
+/// How often the peer list is refreshed (and, when short of peers, the bridges asked again).
+const PEER_REFRESH_MS: u32 = 5_000;
+/// Bridges are asked for more candidates at most this often.
+const BRIDGE_REFRESH_MS: f64 = 30_000.0;
+
+#[wasm_bindgen(module = "/src/js/adapters.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = lightClientTransport, catch)]
+    fn light_client_transport_adapter(client: JsValue, ssz: JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = fetchHandler)]
+    fn fetch_handler_adapter(client: JsValue) -> JsValue;
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** The network to join: a built-in name, or a custom network as the bridge's `/network` gives it. */
+export type Network =
+  | "mainnet" | "sepolia" | "holesky" | "hoodi"
+  | { configYaml: string; genesisValidatorsRoot: string; genesisTime?: number };
+
+export interface ConnectOptions {
+  network: Network;
+  /** Bridge base URLs (`https://bridge.example`): their `/peers` are the candidates, and
+   * TCP-only peers are dialed through their relay. */
+  bridges?: string[];
+  /** Peer multiaddrs: `/ws`, `/wss`, `/webtransport` addresses directly, plain
+   * `/ip4/…/tcp/…/p2p/<id>` through the first bridge. */
+  peers?: string[];
+  /** Peers to keep connected (default 3). */
+  targetPeers?: number;
+  /** Timeout of one request to one peer, ms (default 10000). */
+  requestTimeoutMs?: number;
+  /** Time one call may take over all its attempts, ms (default 30000). */
+  requestDeadlineMs?: number;
+  /** Time connect() waits for the first peer to complete the handshake, ms (default 20000). */
+  connectTimeoutMs?: number;
+}
+
+/** A light-client object as the Beacon API serves it. */
+export interface Versioned<T = any> { version: string; data: T }
+
+export interface PeerSummary {
+  peerId: string;
+  /** Its client (identify agent), when known. */
+  client: string | null;
+  /** "relay" (through a bridge), "websocket" or "webtransport". */
+  via: "relay" | "websocket" | "webtransport";
+  servesLightClient: boolean | null;
+  connected: boolean;
+  address: string | null;
+  score: number;
+  headSlot: number | null;
+}
+
+/** Error codes of rejected promises (`error.code`). */
+export type ErrorCode =
+  | "NO_PEERS" | "TIMEOUT" | "PEER_ERROR" | "BAD_DATA" | "INVALID_ARGUMENT" | "CLOSED" | "START";
+
+/** Lodestar's `LightClientTransport` (`@lodestar/light-client`). */
+export interface LightClientTransport {
+  getBootstrap(blockRoot: string): Promise<{ version: string; data: any }>;
+  getUpdates(startPeriod: number, count: number): Promise<{ version: string; data: any }[]>;
+  getFinalityUpdate(): Promise<{ version: string; data: any }>;
+  getOptimisticUpdate(): Promise<{ version: string; data: any }>;
+  onFinalityUpdate(handler: (update: any) => void): void;
+  onOptimisticUpdate(handler: (update: any) => void): void;
+}
+"#;
+
+/// A running browser light-client node. Create it with `await BeaconP2P.connect(options)`.
+#[wasm_bindgen]
+#[derive(Clone)]
+pub struct BeaconP2P {
+    shared: Rc<Shared>,
+}
+
+struct Shared {
+    client: Client,
+    bridges: Vec<String>,
+    target_peers: usize,
+    closed: Cell<bool>,
+    listeners: RefCell<Listeners>,
+    /// What the bridges said about peers (their client names), by peer id.
+    bridge_clients: RefCell<HashMap<String, String>>,
+    /// The latest peer list, for the synchronous `peers()`.
+    peers: RefCell<Vec<PeerSummary>>,
+}
+
+#[derive(Default)]
+struct Listeners {
+    next: u32,
+    finality: BTreeMap<u32, Function>,
+    optimistic: BTreeMap<u32, Function>,
+    peers: BTreeMap<u32, Function>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Topic {
+    Finality,
+    Optimistic,
+    Peers,
+}
+
+impl Listeners {
+    fn of(&mut self, topic: Topic) -> &mut BTreeMap<u32, Function> {
+        match topic {
+            Topic::Finality => &mut self.finality,
+            Topic::Optimistic => &mut self.optimistic,
+            Topic::Peers => &mut self.peers,
+        }
+    }
+}
+
+/// One peer as `peers()` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PeerSummary {
+    peer_id: String,
+    client: Option<String>,
+    via: &'static str,
+    serves_light_client: Option<bool>,
+    connected: bool,
+    address: Option<String>,
+    score: f64,
+    head_slot: Option<u64>,
+}
+
+/// How the browser reaches an address: a WebSocket to `/relay/<id>` is a bridge's relay.
+fn via(address: &Multiaddr) -> &'static str {
+    let relayed = address.iter().any(|protocol| match protocol {
+        Protocol::Ws(path) | Protocol::Wss(path) => path.starts_with("/relay/"),
+        _ => false,
+    });
+    match reach(address) {
+        Reach::WebTransport => "webtransport",
+        _ if relayed => "relay",
+        _ => "websocket",
+    }
+}
+
+fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, ApiError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|error| {
+            ApiError::new("BAD_DATA", format!("cannot convert to JavaScript: {error}"))
+        })
+}
+
+fn object_to_js(object: &LightClientObject) -> Result<JsValue, ApiError> {
+    to_js(object.to_beacon_api_json())
+}
+
+impl From<ClientError> for ApiError {
+    fn from(error: ClientError) -> Self {
+        let code = match &error {
+            ClientError::Start(_) => "START",
+            ClientError::Fetch(fetch) => fetch.code(),
+            ClientError::Updates(_) => "BAD_DATA",
+        };
+        ApiError::new(code, error.to_string())
+    }
+}
+
+/// Candidates from every bridge's `/peers`, as relay addresses, light-client servers first.
+async fn bridge_candidates(bridges: &[String]) -> (Vec<(Multiaddr, BridgePeer)>, Vec<String>) {
+    let mut candidates = Vec::new();
+    let mut problems = Vec::new();
+    for bridge in bridges {
+        match browser::fetch_bridge_peers(bridge).await {
+            Ok(mut peers) => {
+                // Peers known to serve the protocols first, unknown next; known non-servers never.
+                peers.retain(|peer| peer.serves_light_client != Some(false));
+                peers.sort_by_key(|peer| (peer.serves_light_client != Some(true), peer.failures));
+                if peers.is_empty() {
+                    problems.push(format!("{bridge}: offers no light-client peer yet"));
+                }
+                for peer in peers.into_iter().take(MAX_BRIDGE_CANDIDATES) {
+                    let Ok(address) = peer.multiaddr.parse::<Multiaddr>() else {
+                        problems.push(format!("{bridge}: bad peer address {:?}", peer.multiaddr));
+                        continue;
+                    };
+                    match relay_address(bridge, &address) {
+                        Ok(relayed) => candidates.push((relayed, peer)),
+                        Err(error) => problems.push(error.to_string()),
+                    }
+                }
+            }
+            Err(problem) => problems.push(format!("{bridge}: {problem}")),
+        }
+    }
+    (candidates, problems)
+}
+
+#[wasm_bindgen]
+impl BeaconP2P {
+    /// Joins the network and resolves once a peer has completed the handshake (or rejects with
+    /// `NO_PEERS` when none did within `connectTimeoutMs`).
+    #[wasm_bindgen(unchecked_return_type = "BeaconP2P")]
+    pub async fn connect(
+        #[wasm_bindgen(unchecked_param_type = "ConnectOptions")] options: JsValue,
+    ) -> Result<BeaconP2P, JsValue> {
+        Self::connect_inner(options).await.map_err(JsValue::from)
+    }
+
+    /// `LightClientBootstrap` for a finalized block root (`0x…`), as `{version, data}`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Versioned>")]
+    pub fn bootstrap(&self, #[wasm_bindgen(js_name = blockRoot)] block_root: String) -> Promise {
+        self.call(|client| async move {
+            let root = Root::from_hex(block_root.trim()).map_err(|error| {
+                ApiError::new(
+                    "INVALID_ARGUMENT",
+                    format!("block root {:?}: {error}", truncate(&block_root)),
+                )
+            })?;
+            object_to_js(&client.bootstrap(root).await?)
+        })
+    }
+
+    /// The `LightClientUpdate`s of `count` periods from `startPeriod`, as `[{version, data}]`.
+    /// Fewer come back when the range runs into the current period.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Versioned[]>")]
+    pub fn updates(
+        &self,
+        #[wasm_bindgen(js_name = startPeriod)] start_period: f64,
+        count: f64,
+    ) -> Promise {
+        self.call(move |client| async move {
+            let start = options::whole_number("startPeriod", start_period)?;
+            let count = options::whole_number("count", count)?;
+            if count == 0 || count > 1024 {
+                return Err(ApiError::new(
+                    "INVALID_ARGUMENT",
+                    format!("count {count}: expected 1 to 1024"),
+                ));
+            }
+            let list = Array::new();
+            for update in &client.updates(start, count).await? {
+                list.push(&object_to_js(update)?);
+            }
+            Ok(list.into())
+        })
+    }
+
+    /// The latest `LightClientFinalityUpdate` a peer has, as `{version, data}`.
+    #[wasm_bindgen(js_name = finalityUpdate, unchecked_return_type = "Promise<Versioned>")]
+    pub fn finality_update(&self) -> Promise {
+        self.call(|client| async move { object_to_js(&client.finality_update().await?) })
+    }
+
+    /// The latest `LightClientOptimisticUpdate` a peer has, as `{version, data}`.
+    #[wasm_bindgen(js_name = optimisticUpdate, unchecked_return_type = "Promise<Versioned>")]
+    pub fn optimistic_update(&self) -> Promise {
+        self.call(|client| async move { object_to_js(&client.optimistic_update().await?) })
+    }
+
+    /// Calls `callback({version, data})` for every finality update from gossip that passed
+    /// validation. Returns a function that unsubscribes.
+    #[wasm_bindgen(js_name = onFinalityUpdate, unchecked_return_type = "() => void")]
+    pub fn on_finality_update(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(update: Versioned) => void")] callback: Function,
+    ) -> Function {
+        self.subscribe(Topic::Finality, callback)
+    }
+
+    /// Calls `callback({version, data})` for every optimistic update from gossip that passed
+    /// validation. Returns a function that unsubscribes.
+    #[wasm_bindgen(js_name = onOptimisticUpdate, unchecked_return_type = "() => void")]
+    pub fn on_optimistic_update(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(update: Versioned) => void")] callback: Function,
+    ) -> Function {
+        self.subscribe(Topic::Optimistic, callback)
+    }
+
+    /// Calls `callback(peers)` whenever the peer list changes. Returns a function that
+    /// unsubscribes.
+    #[wasm_bindgen(js_name = onPeers, unchecked_return_type = "() => void")]
+    pub fn on_peers(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(peers: PeerSummary[]) => void")] callback: Function,
+    ) -> Function {
+        self.subscribe(Topic::Peers, callback)
+    }
+
+    /// The peers: `[{peerId, client, via, servesLightClient, connected, …}]`.
+    #[wasm_bindgen(unchecked_return_type = "PeerSummary[]")]
+    pub fn peers(&self) -> Result<JsValue, JsValue> {
+        Ok(to_js(&*self.shared.peers.borrow())?)
+    }
+
+    /// Lodestar's `LightClientTransport` over this client. Pass the `ssz` export of the
+    /// `@lodestar/types` your light client uses (its preset must match the network): Lodestar
+    /// works on its own typed values, made here from our Beacon-API JSON with `fromJson`.
+    #[wasm_bindgen(js_name = lightClientTransport, unchecked_return_type = "LightClientTransport")]
+    pub fn light_client_transport(&self, ssz: JsValue) -> Result<JsValue, JsValue> {
+        light_client_transport_adapter(JsValue::from(self.clone()), ssz)
+    }
+
+    /// `(request: Request) => Promise<Response>` answering the Beacon-API light-client routes
+    /// (`/eth/v1/beacon/light_client/…`) from this client, for Helios-wasm's `consensusRpc`
+    /// through a service worker or a fetch shim. Other paths answer 404.
+    #[wasm_bindgen(js_name = fetchHandler, unchecked_return_type = "(request: Request | string) => Promise<Response>")]
+    pub fn fetch_handler(&self) -> JsValue {
+        fetch_handler_adapter(JsValue::from(self.clone()))
+    }
+
+    /// Says goodbye to every peer and stops. Later calls reject with `CLOSED`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn close(&self) -> Promise {
+        let shared = self.shared.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            if !shared.closed.replace(true) {
+                *shared.listeners.borrow_mut() = Listeners::default();
+                shared.client.shutdown().await;
+            }
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+}
+
+impl BeaconP2P {
+    async fn connect_inner(options: JsValue) -> Result<BeaconP2P, ApiError> {
+        let options = ConnectOptions::from_js(options)?;
+        let chain = options.chain()?;
+        let mut config = Config::new(chain);
+        config.target_peers = options.target_peers;
+        config.request_timeout = options.request_timeout;
+        config.request_deadline = options.request_deadline;
+        config.peers = options.direct_peers()?;
+        let (candidates, problems) = bridge_candidates(&options.bridges).await;
+        let mut bridge_clients = HashMap::new();
+        for (address, peer) in candidates {
+            if let Some(client) = peer.client {
+                bridge_clients.insert(peer.peer_id, client);
+            }
+            if !config.peers.contains(&address) {
+                config.peers.push(address);
+            }
+        }
+        if config.peers.is_empty() {
+            let why = if problems.is_empty() {
+                "pass `peers` or `bridges`".to_string()
+            } else {
+                problems.join("; ")
+            };
+            return Err(ApiError::new("NO_PEERS", format!("no peer to dial: {why}")));
+        }
+        let candidate_count = config.peers.len();
+        let client = Client::start(config).map_err(ApiError::from)?;
+        let mut events = client.events().await.fuse();
+        let shared = Rc::new(Shared {
+            client,
+            bridges: options.bridges,
+            target_peers: options.target_peers,
+            closed: Cell::new(false),
+            listeners: RefCell::new(Listeners::default()),
+            bridge_clients: RefCell::new(bridge_clients),
+            peers: RefCell::new(Vec::new()),
+        });
+
+        // The first completed handshake, or the timeout.
+        let mut timeout = sleep_ms(options.connect_timeout_ms).fuse();
+        let mut first = None;
+        loop {
+            futures::select! {
+                event = events.next() => match event {
+                    Some(Event::PeerConnected { peer_id, .. }) => {
+                        first = Some(peer_id);
+                        break;
+                    }
+                    Some(event) => shared.dispatch(&event),
+                    None => break,
+                },
+                _ = timeout => break,
+            }
+        }
+        if first.is_none() {
+            shared.client.shutdown().await;
+            let mut message = format!(
+                "no peer completed the handshake within {} ms ({candidate_count} candidate(s) dialed)",
+                options.connect_timeout_ms
+            );
+            if !problems.is_empty() {
+                message.push_str("; ");
+                message.push_str(&problems.join("; "));
+            }
+            return Err(ApiError::new("NO_PEERS", message));
+        }
+        shared.refresh_peers().await;
+        crate::platform::spawn(Shared::pump(shared.clone(), events));
+        crate::platform::spawn(Shared::keep_peers(shared.clone()));
+        Ok(BeaconP2P { shared })
+    }
+
+    /// A promise running `call` on the client; rejects with `CLOSED` after `close()`.
+    fn call<F>(&self, call: impl FnOnce(Client) -> F) -> Promise
+    where
+        F: std::future::Future<Output = Result<JsValue, ApiError>> + 'static,
+    {
+        let result = if self.shared.closed.get() {
+            Err(ApiError::new("CLOSED", "the client is closed"))
+        } else {
+            Ok(call(self.shared.client.clone()))
+        };
+        wasm_bindgen_futures::future_to_promise(async move {
+            match result {
+                Ok(future) => future.await.map_err(JsValue::from),
+                Err(error) => Err(error.into()),
+            }
+        })
+    }
+
+    fn subscribe(&self, topic: Topic, callback: Function) -> Function {
+        let id = {
+            let mut listeners = self.shared.listeners.borrow_mut();
+            listeners.next += 1;
+            let id = listeners.next;
+            listeners.of(topic).insert(id, callback);
+            id
+        };
+        let shared = Rc::downgrade(&self.shared);
+        Closure::<dyn FnMut()>::new(move || {
+            if let Some(shared) = shared.upgrade() {
+                shared.listeners.borrow_mut().of(topic).remove(&id);
+            }
+        })
+        .into_js_value()
+        .unchecked_into()
+    }
+}
+
+impl Shared {
+    /// Hands client events to the JS listeners until the client stops.
+    async fn pump(shared: Rc<Shared>, mut events: impl futures::Stream<Item = Event> + Unpin) {
+        while let Some(event) = events.next().await {
+            shared.dispatch(&event);
+            if matches!(
+                event,
+                Event::PeerConnected { .. } | Event::PeerDisconnected { .. }
+            ) {
+                shared.refresh_peers().await;
+            }
+        }
+    }
+
+    fn dispatch(&self, event: &Event) {
+        let (topic, object) = match event {
+            Event::FinalityUpdate(object) => (Topic::Finality, object),
+            Event::OptimisticUpdate(object) => (Topic::Optimistic, object),
+            _ => return,
+        };
+        match object_to_js(object) {
+            Ok(value) => self.notify(topic, &value),
+            Err(error) => browser::log_error("cannot hand an update to JavaScript", &error.into()),
+        }
+    }
+
+    fn notify(&self, topic: Topic, value: &JsValue) {
+        // Clone the callbacks out: a callback may subscribe or unsubscribe.
+        let callbacks: Vec<Function> = self
+            .listeners
+            .borrow_mut()
+            .of(topic)
+            .values()
+            .cloned()
+            .collect();
+        for callback in callbacks {
+            if let Err(error) = callback.call1(&JsValue::NULL, value) {
+                browser::log_error("a beacon-p2p listener threw", &error);
+            }
+        }
+    }
+
+    /// Re-reads the peer list; tells `onPeers` listeners when it changed.
+    async fn refresh_peers(&self) {
+        let infos = self.client.peers().await;
+        let summaries = self.summarise(infos);
+        let changed = *self.peers.borrow() != summaries;
+        if changed {
+            *self.peers.borrow_mut() = summaries;
+            if let Ok(value) = to_js(&*self.peers.borrow()) {
+                self.notify(Topic::Peers, &value);
+            }
+        }
+    }
+
+    fn summarise(&self, infos: Vec<PeerInfo>) -> Vec<PeerSummary> {
+        let bridge_clients = self.bridge_clients.borrow();
+        let mut summaries: Vec<PeerSummary> = infos
+            .into_iter()
+            .map(|info| {
+                let address = info.address.as_deref().and_then(|a| a.parse().ok());
+                PeerSummary {
+                    via: address.as_ref().map(via).unwrap_or("websocket"),
+                    client: info
+                        .client
+                        .clone()
+                        .or_else(|| bridge_clients.get(&info.peer_id).cloned()),
+                    peer_id: info.peer_id,
+                    serves_light_client: info.serves_light_client,
+                    connected: info.connected,
+                    address: info.address,
+                    score: info.score,
+                    head_slot: info.head_slot,
+                }
+            })
+            .collect();
+        summaries.sort_by(|a, b| (!a.connected, &a.peer_id).cmp(&(!b.connected, &b.peer_id)));
+        summaries
+    }
+
+    /// Refreshes the peer list and, when short of connected peers, asks the bridges for more
+    /// candidates (the node replaces failed peers from what it has).
+    async fn keep_peers(shared: Rc<Shared>) {
+        let mut last_ask = js_sys::Date::now();
+        while !shared.closed.get() {
+            sleep_ms(PEER_REFRESH_MS).await;
+            if shared.closed.get() {
+                break;
+            }
+            shared.refresh_peers().await;
+            let connected = shared.peers.borrow().iter().filter(|p| p.connected).count();
+            let now = js_sys::Date::now();
+            if connected < shared.target_peers
+                && !shared.bridges.is_empty()
+                && now - last_ask >= BRIDGE_REFRESH_MS
+            {
+                last_ask = now;
+                let known: Vec<String> = shared
+                    .peers
+                    .borrow()
+                    .iter()
+                    .map(|p| p.peer_id.clone())
+                    .collect();
+                let (candidates, _) = bridge_candidates(&shared.bridges).await;
+                for (address, peer) in candidates {
+                    if known.contains(&peer.peer_id) {
+                        continue;
+                    }
+                    if let Some(client) = peer.client {
+                        shared
+                            .bridge_clients
+                            .borrow_mut()
+                            .insert(peer.peer_id.clone(), client);
+                    }
+                    shared.client.add_peer(address).await;
+                }
+            }
+        }
+    }
+}
+
+fn truncate(text: &str) -> String {
+    text.chars().take(80).collect()
+}

@@ -32,7 +32,7 @@ if [ "${1:-}" = "--pkg" ]; then
   out=$(python3 -c 'import tomllib; print(tomllib.load(open("wasm-pack.toml","rb")).get("build",{}).get("out-dir","pkg"))')
   rm -rf www/pkg
   mkdir -p www/pkg
-  cp "$out"/*.js "$out"/*.wasm www/pkg/
-  cp "$out"/*.d.ts www/pkg/ 2>/dev/null || true
+  # The whole package: beacon_p2p.js imports its JS snippets (snippets/…) too.
+  cp -R "$out"/. www/pkg/
   log "copied $out to www/pkg ($(du -sh www/pkg | awk '{ print $1 }'))"
 fi

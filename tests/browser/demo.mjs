@@ -2,8 +2,8 @@
 // signed devnet capture, the release bridge relays to it and serves www/ (with the release wasm
 // package in www/pkg and the Lodestar bundles in www/vendor), and headless Chromium opens
 // /?replay. It asserts that the wasm client got a finalized header and a gossip finality update,
-// and that Lodestar's light client bootstrapped from the checkpoint and verified the head advancing
-// at least twice; saves tests/browser/out/demo.png and prints connect → first finality (ms).
+// and that Lodestar's light client bootstrapped from the checkpoint, verified the head advancing
+// at least twice and a finality update past the checkpoint; saves tests/browser/out/demo.png and prints connect → first finality (ms).
 //
 //   node tests/browser/demo.mjs          (scripts/browser-test.sh builds everything first)
 // env: BRIDGE_BIN (default target/release/beacon-p2p), BROWSER_SOAK_SECONDS (keep the page open
@@ -188,6 +188,13 @@ try {
     return heads.length >= 3 && state.lcHeadAdvances >= 2 ? state : null;
   }, 200);
   log(`Lodestar follows the head: ${heads.join(" → ")} (status ${followed.lcStatus}, verified finalized ${followed.lcFinalizedSlot}, ${followed.lcRejected ?? 0} rejected, ${followed.replayShifts} replay clock shifts)`);
+
+  const checkpointSlot = Number(/\(slot (\d+)\)/.exec(followed.lcCheckpoint ?? "")?.[1]);
+  const finalized = await waitFor("Lodestar to verify a finality update past the checkpoint", STEP_TIMEOUT, async () => {
+    const state = await readPage(page);
+    return state.lcFinalizedSlot !== null && state.lcFinalizedSlot > checkpointSlot ? state : null;
+  });
+  log(`Lodestar verified finalized slot ${finalized.lcFinalizedSlot} (checkpoint ${checkpointSlot}) after ${Date.now() - opened} ms`);
 
   const shot = join(OUT, HTTP_STAND_IN ? "demo-http-stand-in.png" : "demo.png");
   await page.screenshot({ path: shot, fullPage: true });

@@ -5,12 +5,22 @@ use std::time::Duration;
 
 use libp2p::Multiaddr;
 use serde::Deserialize;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::browser::ApiError;
 use crate::chain::{ChainConfig, Network};
 use crate::node::{reach, relay_address, Reach};
 use crate::primitives::Root;
+
+const KNOWN_OPTIONS: [&str; 7] = [
+    "network",
+    "bridges",
+    "peers",
+    "targetPeers",
+    "requestTimeoutMs",
+    "requestDeadlineMs",
+    "connectTimeoutMs",
+];
 
 /// What `connect()` accepts (unknown keys are an error: a typo should not be ignored).
 #[derive(Debug, Deserialize)]
@@ -99,6 +109,19 @@ impl ConnectOptions {
             return Err(invalid(
                 "connect() needs options: {network, bridges?, peers?}",
             ));
+        }
+        // serde-wasm-bindgen reads only the fields a struct declares, so unknown keys (typos
+        // like `targetPeer`) are checked here.
+        if let Some(object) = value.dyn_ref::<js_sys::Object>() {
+            for key in js_sys::Object::keys(object).iter() {
+                let key = key.as_string().unwrap_or_default();
+                if !KNOWN_OPTIONS.contains(&key.as_str()) {
+                    return Err(invalid(format!(
+                        "connect options: unknown key {key:?} (known: {})",
+                        KNOWN_OPTIONS.join(", ")
+                    )));
+                }
+            }
         }
         let raw: RawOptions = serde_wasm_bindgen::from_value(value)
             .map_err(|error| invalid(format!("connect options: {error}")))?;

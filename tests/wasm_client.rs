@@ -1,0 +1,269 @@
+//! End to end in the browser: the wasm client, through its JS API, reaches the in-repo CL test
+//! peer (js-libp2p, TCP only) through a bridge's relay and fetches a bootstrap, updates and
+//! finality/optimistic updates, and receives gossip; every object must equal one the peer serves
+//! (the recorded devnet). `scripts/wasm.py test` starts the peer and the bridge on 127.0.0.1,
+//! serves the expected objects at `<bridge>/expected.json` and sets `BEACON_P2P_TEST_BRIDGE`.
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use beacon_p2p::js::BeaconP2P;
+use js_sys::{Promise, Reflect};
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const BOOTSTRAP_ROOT: &str = "0x57dd8989864b5ef3a21f89c79d5e80df6712b4e33bb00ad2909189fa90e550d5";
+
+fn bridge() -> &'static str {
+    option_env!("BEACON_P2P_TEST_BRIDGE").expect(
+        "BEACON_P2P_TEST_BRIDGE is unset: run the browser tests with `python3 scripts/wasm.py test`, \
+         which starts the test peer and a bridge first",
+    )
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = fetch)]
+    fn fetch(url: &str) -> Promise;
+}
+
+async fn get_json(path: &str) -> Value {
+    let url = format!("{}{path}", bridge());
+    let response: web_sys::Response = JsFuture::from(fetch(&url))
+        .await
+        .unwrap_or_else(|error| panic!("GET {url}: {error:?}"))
+        .unchecked_into();
+    assert!(response.ok(), "GET {url}: HTTP {}", response.status());
+    let text = JsFuture::from(response.text().unwrap()).await.unwrap();
+    serde_json::from_str(&text.as_string().unwrap()).unwrap()
+}
+
+fn to_json(value: &JsValue) -> Value {
+    serde_wasm_bindgen::from_value(value.clone()).expect("plain JSON from the JS API")
+}
+
+fn to_js(value: &Value) -> JsValue {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap()
+}
+
+use serde::Serialize as _;
+
+async fn settle(promise: Promise) -> Result<Value, (String, String)> {
+    match JsFuture::from(promise).await {
+        Ok(value) => Ok(to_json(&value)),
+        Err(error) => {
+            let code = Reflect::get(&error, &"code".into())
+                .ok()
+                .and_then(|code| code.as_string())
+                .unwrap_or_default();
+            let message = error
+                .dyn_ref::<js_sys::Error>()
+                .map(|error| String::from(error.message()))
+                .unwrap_or_default();
+            Err((code, message))
+        }
+    }
+}
+
+async fn connect_error(options: Value) -> (String, String) {
+    match BeaconP2P::connect(to_js(&options)).await {
+        Ok(client) => {
+            let _ = JsFuture::from(client.close()).await;
+            panic!("connect({options}) succeeded")
+        }
+        Err(error) => (
+            Reflect::get(&error, &"code".into())
+                .unwrap()
+                .as_string()
+                .unwrap_or_default(),
+            error
+                .dyn_ref::<js_sys::Error>()
+                .map(|error| String::from(error.message()))
+                .unwrap_or_default(),
+        ),
+    }
+}
+
+fn step(what: &str) {
+    web_sys::console::log_1(&what.into());
+}
+
+fn sleep(ms: u32) -> impl std::future::Future<Output = ()> {
+    gloo_timers::future::TimeoutFuture::new(ms)
+}
+
+#[wasm_bindgen_test]
+async fn fetches_through_a_bridge_equal_what_the_peer_serves() {
+    let expected = get_json("/expected.json").await;
+    let network = get_json("/network").await;
+    let started = js_sys::Date::now();
+    let client = BeaconP2P::connect(to_js(&json!({
+        "network": network,
+        "bridges": [bridge()],
+        "targetPeers": 1,
+    })))
+    .await
+    .unwrap_or_else(|error| panic!("connect: {error:?}"));
+    web_sys::console::log_1(
+        &format!(
+            "connect() resolved after {} ms",
+            js_sys::Date::now() - started
+        )
+        .into(),
+    );
+
+    let peers = to_json(&client.peers().unwrap());
+    let connected: Vec<&Value> = peers
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|peer| peer["connected"] == true)
+        .collect();
+    assert_eq!(connected.len(), 1, "{peers}");
+    assert_eq!(connected[0]["via"], "relay");
+    assert_eq!(connected[0]["peerId"], expected["peerId"]);
+
+    step("bootstrap");
+    let bootstrap = settle(client.bootstrap(BOOTSTRAP_ROOT.into()))
+        .await
+        .unwrap();
+    assert_eq!(bootstrap, expected["bootstraps"][BOOTSTRAP_ROOT]);
+
+    step("updates");
+    let updates = settle(client.updates(1.0, 3.0)).await.unwrap();
+    let updates = updates.as_array().unwrap();
+    assert_eq!(updates.len(), 3);
+    for (offset, update) in updates.iter().enumerate() {
+        assert_eq!(
+            update,
+            &expected["updates"][(1 + offset).to_string()],
+            "period {}",
+            1 + offset
+        );
+    }
+
+    step("finality and optimistic updates");
+    let finality = settle(client.finality_update()).await.unwrap();
+    assert!(
+        expected["finality"].as_array().unwrap().contains(&finality),
+        "finality update is one the peer serves"
+    );
+    let optimistic = settle(client.optimistic_update()).await.unwrap();
+    assert!(expected["optimistic"]
+        .as_array()
+        .unwrap()
+        .contains(&optimistic));
+
+    step("gossip");
+    // Gossip reaches the JS listeners; unsubscribing stops it.
+    let seen = Rc::new(RefCell::new(Vec::<Value>::new()));
+    let sink = seen.clone();
+    let callback = Closure::<dyn FnMut(JsValue)>::new(move |update: JsValue| {
+        sink.borrow_mut().push(to_json(&update));
+    });
+    let off = client.on_optimistic_update(
+        callback
+            .as_ref()
+            .unchecked_ref::<js_sys::Function>()
+            .clone(),
+    );
+    for _ in 0..60 {
+        if seen.borrow().len() >= 2 {
+            break;
+        }
+        sleep(500).await;
+    }
+    assert!(
+        seen.borrow().len() >= 2,
+        "gossip optimistic updates: {}",
+        seen.borrow().len()
+    );
+    for update in seen.borrow().iter() {
+        assert!(expected["optimistic"].as_array().unwrap().contains(update));
+    }
+    off.call0(&JsValue::NULL).unwrap();
+    let count = seen.borrow().len();
+    sleep(3_000).await;
+    assert_eq!(seen.borrow().len(), count, "no calls after unsubscribing");
+
+    step("errors");
+    // Bad arguments and peers' errors reject with a code, never hang.
+    let (code, message) = settle(client.bootstrap("0x1234".into())).await.unwrap_err();
+    assert_eq!(code, "INVALID_ARGUMENT", "{message}");
+    let (code, _) = settle(client.updates(-1.0, 1.0)).await.unwrap_err();
+    assert_eq!(code, "INVALID_ARGUMENT");
+    let (code, message) = settle(client.updates(1000.0, 1.0)).await.unwrap_err();
+    assert!(
+        ["PEER_ERROR", "NO_PEERS"].contains(&code.as_str()),
+        "{code}: {message}"
+    );
+    let unknown = format!("0x{}", "ab".repeat(32));
+    let (code, message) = settle(client.bootstrap(unknown)).await.unwrap_err();
+    assert!(!code.is_empty(), "{message}");
+
+    step("fetch handler");
+    // The Beacon-API fetch handler answers from the same client.
+    let handler: js_sys::Function = client.fetch_handler().unchecked_into();
+    let response: web_sys::Response = JsFuture::from(
+        handler
+            .call1(
+                &JsValue::NULL,
+                &format!("https://consensus.invalid/eth/v1/beacon/light_client/bootstrap/{BOOTSTRAP_ROOT}").into(),
+            )
+            .unwrap()
+            .unchecked_into::<Promise>(),
+    )
+    .await
+    .unwrap()
+    .unchecked_into();
+    assert_eq!(response.status(), 200);
+    let body = JsFuture::from(response.text().unwrap()).await.unwrap();
+    let body: Value = serde_json::from_str(&body.as_string().unwrap()).unwrap();
+    assert_eq!(body, expected["bootstraps"][BOOTSTRAP_ROOT]);
+
+    JsFuture::from(client.close()).await.unwrap();
+    let (code, _) = settle(client.finality_update()).await.unwrap_err();
+    assert_eq!(code, "CLOSED");
+    drop(callback);
+}
+
+#[wasm_bindgen_test]
+async fn connect_rejects_with_a_code() {
+    let network = get_json("/network").await;
+    let (code, message) = connect_error(json!({"network": "nonet"})).await;
+    assert_eq!(code, "INVALID_ARGUMENT", "{message}");
+    let (code, message) = connect_error(json!({"network": "mainnet", "targetPeer": 2})).await;
+    assert_eq!(code, "INVALID_ARGUMENT", "{message}");
+    assert!(message.contains("targetPeer"), "{message}");
+    let (code, message) = connect_error(json!({"network": "mainnet"})).await;
+    assert_eq!(code, "NO_PEERS", "{message}");
+    let (code, message) =
+        connect_error(json!({"network": "mainnet", "bridges": ["not a url"]})).await;
+    assert_eq!(code, "INVALID_ARGUMENT", "{message}");
+    let (code, message) = connect_error(json!({
+        "network": network,
+        "peers": ["/ip4/127.0.0.1/tcp/1/p2p/16Uiu2HAmAP8rPwbQZLYcYMNty2oPPQcEvGwEHs3ZDXKLSMkSisEd"],
+    }))
+    .await;
+    assert_eq!(code, "INVALID_ARGUMENT", "{message}");
+    assert!(message.contains("bridge"), "{message}");
+
+    // Nobody listens there: connect() gives up in time with NO_PEERS.
+    let started = js_sys::Date::now();
+    let (code, message) = connect_error(json!({
+        "network": network,
+        "peers": ["/ip4/127.0.0.1/tcp/9/ws/p2p/16Uiu2HAmAP8rPwbQZLYcYMNty2oPPQcEvGwEHs3ZDXKLSMkSisEd"],
+        "connectTimeoutMs": 2000,
+    }))
+    .await;
+    assert_eq!(code, "NO_PEERS", "{message}");
+    assert!(js_sys::Date::now() - started < 15_000.0);
+}

@@ -39,9 +39,19 @@ function showError(where, error) {
   state.errors.push({ at: new Date().toISOString(), where, code: error?.code ?? null, message });
   console.error(message, error);
   const list = el("errors");
-  const item = document.createElement("li");
-  item.textContent = `${new Date().toLocaleTimeString()} ${message}`;
-  list.prepend(item);
+  const time = new Date().toLocaleTimeString(undefined, { hour12: false });
+  const last = list.firstElementChild;
+  if (last && last.dataset.message === message) {
+    // The same error again (Lodestar retries a failing sync every second): count it.
+    last.dataset.repeats = String(Number(last.dataset.repeats) + 1);
+    last.textContent = `${time} ${message} (×${last.dataset.repeats})`;
+  } else {
+    const item = document.createElement("li");
+    item.dataset.message = message;
+    item.dataset.repeats = "1";
+    item.textContent = `${time} ${message}`;
+    list.prepend(item);
+  }
   while (list.children.length > 30) list.lastChild.remove();
   set("error-count", String(state.errors.length));
   document.getElementById("errors-panel").hidden = false;

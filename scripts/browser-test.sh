@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Browser tests of the release artifacts in headless Chromium (tests/browser/):
+#   1. lodestar-bundle.mjs: both Lodestar bundles load and run their preset; the page's Lodestar and
+#      replay logic verify the devnet capture (no wasm, no bridge).
+#   2. demo.mjs: the js-libp2p test peer replaying the capture, the release bridge serving www/ with
+#      the release wasm package, the demo page at /?replay: finalized header, gossip, Lodestar
+#      verifying the head. Screenshot in tests/browser/out/demo.png.
+# Builds what they need first: npm ci's (only when a lockfile changed), the Lodestar bundles and the
+# release wasm package into www/ (scripts/www.sh --pkg), the release beacon-p2p binary.
+# env: BROWSER_SOAK_SECONDS=600 keeps the demo page open that long and prints its memory;
+#      BROWSER_TEST_LOG=1 shows the peer's, bridge's and page's logs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[browser-test] %s\n' "$*" >&2; }
+
+bash scripts/setup.sh
+
+stamp=tests/browser/node_modules/.lockfile-sha256
+want=$(sha256sum tests/browser/package-lock.json | awk '{ print $1 }')
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  log "npm ci in tests/browser"
+  (cd tests/browser && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" > "$stamp"
+fi
+
+bash scripts/www.sh --pkg
+
+log "cargo build --release --bin beacon-p2p"
+cargo build --release --locked --bin beacon-p2p
+
+log "Lodestar bundles in Chromium"
+node tests/browser/lodestar-bundle.mjs
+log "demo page end to end"
+node tests/browser/demo.mjs

@@ -16,13 +16,9 @@ log() { printf '[browser-test] %s\n' "$*" >&2; }
 
 bash scripts/setup.sh
 
-stamp=tests/browser/node_modules/.lockfile-sha256
-want=$(sha256sum tests/browser/package-lock.json | awk '{ print $1 }')
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  log "npm ci in tests/browser"
-  (cd tests/browser && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
-  echo "$want" > "$stamp"
-fi
+# shellcheck source=scripts/npm-ci.sh
+. scripts/npm-ci.sh
+npm_ci tests/browser
 
 bash scripts/www.sh --pkg
 

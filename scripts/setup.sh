@@ -59,16 +59,8 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$node_major" -lt 20 ]; then
   log "warning: Node $(node --version) found; the test peer's packages are checked on Node 20"
 fi
-# npm ci in $1, only when its lockfile changed since the last install.
-npm_ci() {
-  local stamp="$1/node_modules/.lockfile-sha256" want_stamp
-  want_stamp=$(sha256sum "$1/package-lock.json" | awk '{ print $1 }')
-  if [ "$(cat "$stamp" 2>/dev/null)" != "$want_stamp" ]; then
-    log "npm ci in $1"
-    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
-    echo "$want_stamp" > "$stamp"
-  fi
-}
+# shellcheck source=scripts/npm-ci.sh
+. scripts/npm-ci.sh
 npm_ci tests/peer
 # npm binaryen (wasm-opt) for the release package.
 npm_ci scripts/npm

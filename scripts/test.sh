@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints for both targets, the test peer's self-test, the native
 # suites (conformance vectors, devnet capture, CLI, the p2p client against the js-libp2p test
-# peer, the bridge and its relay), and the wasm32 suite inside headless Chromium. The 30-minute
-# soak and the bridge measurements are separate:
+# peer, the bridge and its relay), the wasm32 suites inside headless Chromium (codec tests, and
+# the browser client through a bridge to the test peer: scripts/wasm.py test starts both), and the
+# release npm package in a page (scripts/browser-test.sh: the demo page, Lodestar verifying). The
+# 30-minute soak, the bridge measurements and the comparisons (bench/run.sh) are separate:
 #   SOAK_SECONDS=1800 cargo test --release --test soak -- --ignored --nocapture
 #   cargo test --test bridge_bench -- --ignored --nocapture
 set -euo pipefail
@@ -23,5 +25,5 @@ step "native tests (conformance, devnet capture, CLI, p2p and bridge against the
 cargo test --locked
 step "wasm32 tests in headless Chromium"
 python3 scripts/wasm.py test
-step "wasm release package builds"
-python3 scripts/wasm.py build
+step "release package in the browser: the demo page against a bridge and the test peer, Lodestar verifying"
+bash scripts/browser-test.sh

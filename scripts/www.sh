@@ -11,18 +11,10 @@ cd "$(dirname "$0")/.."
 
 log() { printf '[www] %s\n' "$*" >&2; }
 
-npm_ci_keyed() { # dir
-  local dir=$1 stamp want
-  stamp=$dir/node_modules/.lockfile-sha256
-  want=$(sha256sum "$dir/package-lock.json" | awk '{ print $1 }')
-  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    log "npm ci in $dir"
-    (cd "$dir" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
-    echo "$want" > "$stamp"
-  fi
-}
+# shellcheck source=scripts/npm-ci.sh
+. scripts/npm-ci.sh
 
-npm_ci_keyed www/lodestar
+npm_ci www/lodestar
 log "bundling Lodestar (www/lodestar/build.mjs)"
 node www/lodestar/build.mjs minimal mainnet
 

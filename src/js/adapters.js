@@ -16,8 +16,18 @@ export function lightClientTransport(client, ssz) {
       "lightClientTransport(ssz): pass the `ssz` export of @lodestar/types (import { ssz } from \"@lodestar/types\")",
     );
   }
+  // A fork that changed none of the light-client containers (bellatrix) has no types of its
+  // own in @lodestar/types: use the newest earlier fork's.
+  const FORKS = ["altair", "bellatrix", "capella", "deneb", "electra", "fulu"];
+  const typeFor = (version, typeName) => {
+    for (let index = FORKS.indexOf(version); index >= 0; index--) {
+      const type = ssz[FORKS[index]] && ssz[FORKS[index]][typeName];
+      if (type) return type;
+    }
+    return ssz[version] && ssz[version][typeName];
+  };
   const typed = (typeName) => ({ version, data }) => {
-    const type = ssz[version] && ssz[version][typeName];
+    const type = typeFor(version, typeName);
     if (!type) {
       throw codedError("BAD_DATA", `@lodestar/types has no ${typeName} for fork ${version}`);
     }

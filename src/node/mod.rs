@@ -853,7 +853,12 @@ impl Node {
         for chunk in chunks {
             if chunk.result != ResultCode::Success {
                 let message = chunk.error_message().unwrap_or_default();
-                let outcome = if chunk.result == ResultCode::ResourceUnavailable {
+                // Lodestar answers an updates range that runs past its current period with a
+                // server error (DESIGN.md §6): the peer just does not have those yet.
+                let unavailable = chunk.result == ResultCode::ResourceUnavailable
+                    || (chunk.result == ResultCode::ServerError
+                        && matches!(request, LightClientRequest::UpdatesByRange { .. }));
+                let outcome = if unavailable {
                     Outcome::Unavailable
                 } else {
                     Outcome::ErrorResponse

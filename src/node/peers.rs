@@ -14,6 +14,8 @@ use crate::wire::Protocol;
 /// Score below which a peer is disconnected and backed off.
 pub const DISCONNECT_SCORE: f64 = -50.0;
 const MAX_SCORE: f64 = 20.0;
+/// Half-life of a peer's score.
+const SCORE_HALF_LIFE: Duration = Duration::from_secs(300);
 const BACKOFF_START: Duration = Duration::from_secs(5);
 const BACKOFF_MAX: Duration = Duration::from_secs(300);
 
@@ -64,6 +66,8 @@ pub struct PeerRecord {
     pub connected: bool,
     /// Score from the data it served.
     pub score: f64,
+    /// When the score last changed (it decays towards 0 from there).
+    pub scored_at: Option<Instant>,
     /// Consecutive failed dials or drops.
     pub failures: u32,
     /// Not to be dialed before this.
@@ -88,6 +92,7 @@ impl PeerRecord {
             status: None,
             connected: false,
             score: 0.0,
+            scored_at: None,
             failures: 0,
             backoff_until: None,
             inflight: HashMap::new(),
@@ -234,7 +239,19 @@ impl PeerManager {
     /// disconnect threshold.
     pub fn report(&mut self, peer: PeerId, outcome: Outcome, now: Instant) -> bool {
         let record = self.record(peer);
-        record.score = (record.score + outcome.score_delta()).min(MAX_SCORE);
+        // Old verdicts fade: the score halves every SCORE_HALF_LIFE, so a peer that erred a
+        // while ago and behaves now is not dropped for a few new errors.
+        if let Some(then) = record.scored_at {
+            let elapsed = now.saturating_duration_since(then).as_secs_f64();
+            record.score *= 0.5f64.powf(elapsed / SCORE_HALF_LIFE.as_secs_f64());
+        }
+        record.scored_at = Some(now);
+        let before = record.score;
+        record.score = (before + outcome.score_delta()).min(MAX_SCORE);
+        if outcome == Outcome::Unavailable {
+            // Not having the data is not misbehaving: alone it never gets a peer dropped.
+            record.score = record.score.max(before.min(DISCONNECT_SCORE / 2.0));
+        }
         record.last_seen = Some(now);
         match outcome {
             Outcome::Good => record.failures = 0,
@@ -353,5 +370,33 @@ impl PeerManager {
             .collect();
         infos.sort_by(|a, b| a.peer_id.cmp(&b.peer_id));
         infos
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unavailable_alone_never_drops_a_peer_and_old_errors_fade() {
+        let peer = PeerId::random();
+        let start = Instant::now();
+        let mut peers = PeerManager::new(1);
+        for second in 0..1_000 {
+            let now = start + Duration::from_secs(second);
+            assert!(!peers.report(peer, Outcome::Unavailable, now), "{second}");
+        }
+        assert!(peers.record(peer).score >= DISCONNECT_SCORE / 2.0);
+
+        // Bad data still drops it quickly...
+        let other = PeerId::random();
+        let dropped = (0..10).any(|_| peers.report(other, Outcome::BadData, start));
+        assert!(dropped);
+        // ...while the same errors spread over half-lives do not add up.
+        let slow = PeerId::random();
+        for step in 0..20 {
+            let now = start + SCORE_HALF_LIFE * step;
+            assert!(!peers.report(slow, Outcome::ErrorResponse, now), "{step}");
+        }
     }
 }

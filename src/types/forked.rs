@@ -329,7 +329,11 @@ fn cached_bounds(
     compute: fn(Fork) -> Result<(usize, usize), TypeError>,
 ) -> Result<(usize, usize), TypeError> {
     let key = (type_id, fork);
-    let lock = || SSZ_BOUNDS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let lock = || {
+        SSZ_BOUNDS
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    };
     if let Some((_, bounds)) = lock().iter().find(|(k, _)| *k == key) {
         return Ok(*bounds);
     }

@@ -276,12 +276,58 @@ impl Setup<'_> {
     }
 }
 
-/// Memory (PSS, RSS) and CPU of a relay with `n` idle sessions open (each echoed 64 bytes once).
+/// Opens a session and echoes `message` once through it (bounded, so a relay that stops
+/// answering ends the test instead of hanging it).
+async fn open_checked(url: &str, message: &[u8]) -> Result<Ws, String> {
+    let limit = Duration::from_secs(10);
+    let (mut ws, _) = tokio::time::timeout(limit, tokio_tungstenite::connect_async(url))
+        .await
+        .map_err(|_| format!("no WebSocket within {limit:?}"))?
+        .map_err(|error| error.to_string())?;
+    tokio::time::timeout(limit, echo_checked(&mut ws, message))
+        .await
+        .map_err(|_| format!("no echo within {limit:?}"))??;
+    Ok(ws)
+}
+
+async fn echo_checked(ws: &mut Ws, message: &[u8]) -> Result<(), String> {
+    ws.send(Message::Binary(message.to_vec().into()))
+        .await
+        .map_err(|error| error.to_string())?;
+    let mut got = 0;
+    while got < message.len() {
+        match ws.next().await {
+            Some(Ok(Message::Binary(data))) => got += data.len(),
+            Some(Ok(_)) => {}
+            Some(Err(error)) => return Err(error.to_string()),
+            None => return Err("closed".into()),
+        }
+    }
+    Ok(())
+}
+
+/// Memory (PSS, RSS) and CPU of a relay with up to `n` idle sessions open (each echoed 64 bytes
+/// once), opened one after another until `n` or the first failure.
 struct IdleResult {
+    /// Sessions open during the CPU window.
+    open: usize,
+    /// Sessions still working after it.
+    held: usize,
+    /// Why the next one failed, if one did.
+    error: Option<String>,
     pss_before: u64,
-    pss_after: u64,
-    rss_after: u64,
+    /// (sessions open, PSS KiB, RSS KiB) at n/2 and n.
+    checkpoints: Vec<(usize, u64, u64)>,
     cpu_percent: f64,
+}
+
+impl IdleResult {
+    fn at(&self, count: usize) -> Option<(u64, u64)> {
+        self.checkpoints
+            .iter()
+            .find(|(c, _, _)| *c == count)
+            .map(|(_, pss, rss)| (*pss, *rss))
+    }
 }
 
 async fn idle(relay: &Relay, n: usize, window: u64) -> IdleResult {
@@ -289,34 +335,56 @@ async fn idle(relay: &Relay, n: usize, window: u64) -> IdleResult {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let (pss_before, _) = memory_kib(pid);
     let mut sessions = Vec::with_capacity(n);
+    let mut checkpoints = Vec::new();
+    let mut error = None;
     let message = payload(64);
-    for _ in 0..n {
-        let mut ws = ws_connect(&relay.url).await;
-        ws_echo(&mut ws, &message).await;
-        sessions.push(ws);
+    for opened in 1..=n {
+        match open_checked(&relay.url, &message).await {
+            Ok(ws) => sessions.push(ws),
+            Err(why) => {
+                eprintln!(
+                    "[relay] {}: session {opened} failed: {why}; stopping at {} sessions",
+                    relay.name,
+                    opened - 1
+                );
+                error = Some(why);
+                break;
+            }
+        }
+        if opened == n / 2 || opened == n {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let (pss, rss) = memory_kib(pid);
+            checkpoints.push((opened, pss, rss));
+        }
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let open = sessions.len();
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let tck = clock_ticks();
     let before = cpu_ticks(pid);
     tokio::time::sleep(Duration::from_secs(window)).await;
     let after = cpu_ticks(pid);
-    let (pss_after, rss_after) = memory_kib(pid);
     let cpu_percent = cpu_seconds_between(&before, &after, tck) / window as f64 * 100.0;
-    // Every session still works.
+    // How many still work after the window.
+    let mut held = 0;
     for ws in &mut sessions {
-        ws_echo(ws, &message).await;
+        let ok = tokio::time::timeout(Duration::from_secs(5), echo_checked(ws, &message)).await;
+        if matches!(ok, Ok(Ok(()))) {
+            held += 1;
+        }
     }
     for mut ws in sessions {
-        let _ = ws.close(None).await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
     }
     eprintln!(
-        "[relay] {}: {n} idle sessions: PSS {pss_before} → {pss_after} KiB (RSS {rss_after} KiB), CPU {cpu_percent:.2} %",
+        "[relay] {}: idle sessions: PSS before {pss_before} KiB, (sessions, PSS, RSS) {checkpoints:?}, {held} working after the window, CPU {cpu_percent:.2} %",
         relay.name
     );
     IdleResult {
+        open,
+        held,
+        error,
         pss_before,
-        pss_after,
-        rss_after,
+        checkpoints,
         cpu_percent,
     }
 }
@@ -507,37 +575,71 @@ pub async fn run(options: Options) {
     let ours = idle(&setup.bridge("idle").await, n, options.window).await;
     let theirs = idle(&setup.websockify("idle").await, n, options.window).await;
     let mib = |kib: u64| kib as f64 / 1024.0;
+    let failure = |r: &IdleResult| match &r.error {
+        Some(error) => format!("session {} failed: {error}", r.open + 1),
+        None => "all opened".into(),
+    };
     rows.push(row(
         GROUP,
-        &format!("memory with {n} idle sessions (PSS)"),
-        mib(ours.pss_after),
-        "websockify 0.13.0 (all its processes)",
-        mib(theirs.pss_after),
-        "MiB",
-        "lower",
+        &format!("idle sessions held (of {n} opened one after another)"),
+        ours.held as f64,
+        "websockify 0.13.0",
+        theirs.held as f64,
+        "sessions",
+        "higher",
         None,
         Some(format!(
-            "RSS: ours {:.0} MiB, websockify {:.0} MiB summed over its {} processes (forks one per session)",
-            mib(ours.rss_after),
-            mib(theirs.rss_after),
-            n + 1
+            "ours: {}; websockify: {} (working after the {} s window)",
+            failure(&ours),
+            failure(&theirs),
+            options.window
         )),
     ));
-    let per_session = |r: &IdleResult| r.pss_after.saturating_sub(r.pss_before) as f64 / n as f64;
+    let mut common = None;
+    for count in [n / 2, n] {
+        if let (Some((ours_pss, ours_rss)), Some((theirs_pss, theirs_rss))) =
+            (ours.at(count), theirs.at(count))
+        {
+            common = Some(count);
+            rows.push(row(
+                GROUP,
+                &format!("memory with {count} idle sessions (PSS)"),
+                mib(ours_pss),
+                "websockify 0.13.0 (all its processes)",
+                mib(theirs_pss),
+                "MiB",
+                "lower",
+                None,
+                Some(format!(
+                    "RSS: ours {:.0} MiB, websockify {:.0} MiB summed over its {} processes (it forks one per session)",
+                    mib(ours_rss),
+                    mib(theirs_rss),
+                    count + 1
+                )),
+            ));
+        }
+    }
+    if let Some(count) = common {
+        let per_session = |r: &IdleResult| {
+            r.at(count).unwrap().0.saturating_sub(r.pss_before) as f64 / count as f64
+        };
+        rows.push(row(
+            GROUP,
+            "memory added per idle session (PSS)",
+            per_session(&ours),
+            "websockify 0.13.0",
+            per_session(&theirs),
+            "KiB",
+            "lower",
+            None,
+            Some(format!(
+                "(PSS with {count} sessions open − with none) / {count}"
+            )),
+        ));
+    }
     rows.push(row(
         GROUP,
-        "memory added per idle session (PSS)",
-        per_session(&ours),
-        "websockify 0.13.0",
-        per_session(&theirs),
-        "KiB",
-        "lower",
-        None,
-        Some(format!("({n} sessions open) − (none open), / {n}")),
-    ));
-    rows.push(row(
-        GROUP,
-        &format!("CPU with {n} idle sessions"),
+        "CPU with the idle sessions open",
         ours.cpu_percent,
         "websockify 0.13.0",
         theirs.cpu_percent,
@@ -545,8 +647,10 @@ pub async fn run(options: Options) {
         "lower",
         None,
         Some(format!(
-            "over {} s; ours includes the bridge's own libp2p client (pings, identify)",
-            options.window
+            "over {} s with {} (ours) and {} (websockify) sessions open; ours includes the bridge's own libp2p client (pings, identify)",
+            options.window,
+            ours.open,
+            theirs.open
         )),
     ));
 

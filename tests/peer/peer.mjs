@@ -105,7 +105,7 @@ function usage(code) {
   process.stderr.write(`usage: node peer.mjs [--port N] [--muxers yamux,mplex|yamux|mplex] [--no-updates-by-range]
                     [--fault ${FAULTS.join("|")}] [--data DIR] [--slot-ms N] [--no-gossip]
                     [--start-slot S] [--ping-interval-ms N] [--no-handshake]
-                    [--shift-slots-on-loop] [--private-key-hex HEX]
+                    [--shift-slots-on-loop] [--private-key-hex HEX] [--rest-port N]
 `);
   process.exit(code);
 }
@@ -123,6 +123,7 @@ function parseArgs(argv) {
     pingIntervalMs: 0,
     handshake: true,
     privateKeyHex: null,
+    restPort: null,
   };
   const need = (i) => {
     if (i + 1 >= argv.length) {
@@ -172,6 +173,7 @@ function parseArgs(argv) {
       case "--start-slot": o.startSlot = int(need(i), a); i++; break;
       case "--ping-interval-ms": o.pingIntervalMs = int(need(i), a); i++; break;
       case "--no-handshake": o.handshake = false; break;
+      case "--rest-port": o.restPort = int(need(i), a); i++; break;
       case "--private-key-hex": {
         const hex = need(i).replace(/^0x/, "");
         i++;
@@ -747,6 +749,74 @@ function publishObject(original) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Beacon REST API (--rest-port): the four light-client routes as JSON {version, data}, from the
+// same state req/resp serves (replay position, bootstraps, per-period updates). 127.0.0.1 only.
+
+async function startRest(port) {
+  const { createServer } = await import("node:http");
+  const PREFIX = "/eth/v1/beacon/light_client/";
+  const json = (fork, type, bytes) => ({ version: fork, data: type.toJson(type.deserialize(bytes)) });
+  const fail = (res, code, message) => send(res, code, { code, message });
+  const send = (res, code, body) => {
+    const text = JSON.stringify(body);
+    res.writeHead(code, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+    res.end(text);
+  };
+  const route = (url) => {
+    const path = url.pathname;
+    if (!path.startsWith(PREFIX)) return [404, { code: 404, message: `no route ${path}` }];
+    const rest = path.slice(PREFIX.length);
+    if (rest.startsWith("bootstrap/")) {
+      const root = rest.slice("bootstrap/".length).toLowerCase();
+      if (!/^0x[0-9a-f]{64}$/.test(root)) return [400, { code: 400, message: `invalid block root ${root}` }];
+      const b = cap.bootstraps.get(root);
+      if (!b) return [404, { code: 404, message: "bootstrap not available" }];
+      return [200, json(cap.forkAtSlot(b.slot).name, ssz.deneb.LightClientBootstrap, b.bytes)];
+    }
+    if (rest === "updates") {
+      const start = url.searchParams.get("start_period");
+      const count = url.searchParams.get("count");
+      if (!/^\d+$/.test(start ?? "") || !/^\d+$/.test(count ?? "") || Number(count) < 1) {
+        return [400, { code: 400, message: "start_period and count (>= 1) are required integers" }];
+      }
+      const cur = currentPeriod();
+      const items = [];
+      // like updates_by_range: consecutive periods up to the current one, capped at 128
+      for (let p = Number(start); p < Number(start) + Math.min(128, Number(count)); p++) {
+        const u = p <= cur ? cap.updates.get(p) : undefined;
+        if (!u) break;
+        items.push(json(cap.forkAtSlot(u.slot).name, ssz.deneb.LightClientUpdate, u.bytes));
+      }
+      if (items.length === 0) return [404, { code: 404, message: `No partialUpdate available for period ${start}` }];
+      return [200, items];
+    }
+    const kind = { finality_update: "finality_update", optimistic_update: "optimistic_update" }[rest];
+    if (!kind) return [404, { code: 404, message: `no route ${path}` }];
+    const u = replay.latest[kind];
+    if (!u) return [404, { code: 404, message: `No latest ${kind.replace("_", " ")} available` }];
+    const type = kind === "finality_update" ? ssz.deneb.LightClientFinalityUpdate : ssz.deneb.LightClientOptimisticUpdate;
+    return [200, { version: cap.forkAtSlot(u.slot).name, data: type.toJson(u.value) }];
+  };
+  const server = createServer((req, res) => {
+    if (req.method !== "GET") return fail(res, 405, `method ${req.method} not allowed`);
+    let answer;
+    try {
+      answer = route(new URL(req.url, "http://127.0.0.1"));
+    } catch (e) {
+      answer = [500, { code: 500, message: e.message }];
+    }
+    emit({ event: "rest-request", path: req.url, status: answer[0] });
+    send(res, answer[0], answer[1]);
+  });
+  await new Promise((ok, no) => {
+    server.once("error", no);
+    server.listen(port, "127.0.0.1", ok);
+  });
+  shutdownHooks.push(() => new Promise((ok) => { server.closeAllConnections?.(); server.close(() => ok()); }));
+  return `127.0.0.1:${server.address().port}`;
+}
+
+// ---------------------------------------------------------------------------------------------
 // start
 
 shutdownHooks.push(() => node.stop());
@@ -760,6 +830,7 @@ if (!listen) {
   process.exit(1);
 }
 const multiaddr = listen.includes("/p2p/") ? listen : `${listen}/p2p/${peerId.toString()}`;
+const restAddress = opts.restPort === null ? null : await startRest(opts.restPort);
 emit({
   peerId: peerId.toString(),
   multiaddr,
@@ -771,6 +842,7 @@ emit({
   slotMs: opts.slotMs,
   gossip: opts.gossip,
   replay: { step: replay.step, steps: cap.steps.length, headSlot: latestSlot(), period: currentPeriod() },
+  ...(restAddress ? { rest: restAddress } : {}),
 });
 log(`listening on ${multiaddr} (muxers ${opts.muxers.join(",")}${opts.fault ? `, fault ${opts.fault}` : ""}${opts.updatesByRange ? "" : ", no updates_by_range"})`);
 

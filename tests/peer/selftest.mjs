@@ -534,6 +534,40 @@ async function main() {
     }
   });
 
+  await step("--rest-port (Beacon REST API)", async () => {
+    const p = await startPeer(["--slot-ms", "3600000", "--start-slot", "300", "--no-gossip", "--no-handshake", "--rest-port", "0"]);
+    try {
+      check("--rest-port: first line has rest 127.0.0.1:<port>", /^127\.0\.0\.1:\d+$/.test(p.info.rest ?? ""), JSON.stringify(p.info.rest));
+      const base = `http://${p.info.rest}/eth/v1/beacon/light_client`;
+      const get = async (path) => {
+        const r = await fetch(base + path);
+        return { status: r.status, body: await r.json() };
+      };
+      const root = "0x57dd8989864b5ef3a21f89c79d5e80df6712b4e33bb00ad2909189fa90e550d5";
+      const boot = await get(`/bootstrap/${root}`);
+      const bootFile = readdirSync(join(DATA, "bootstrap")).find((f) => f.endsWith(`${root}.json`));
+      const wantBoot = JSON.parse(readFileSync(join(DATA, "bootstrap", bootFile), "utf8"));
+      check("REST bootstrap: {version: deneb, data} == capture JSON", boot.status === 200 && boot.body.version === "deneb" && JSON.stringify(boot.body.data) === JSON.stringify(wantBoot.data), `${boot.status}`);
+      const ups = await get("/updates?start_period=1&count=4");
+      const same = (item, period) => bytesEqual(ssz.deneb.LightClientUpdate.serialize(ssz.deneb.LightClientUpdate.fromJson(item.data)), periodUpdate(period));
+      check("REST updates(1,4) in period 4: 4 items == updates/period_0001..0004.json", ups.status === 200 && ups.body.length === 4 && ups.body.every((item, i) => item.version === "deneb" && same(item, i + 1)), `${ups.status} ${ups.body.length}`);
+      const past = await get("/updates?start_period=5&count=1");
+      check("REST updates past the current period: 404", past.status === 404 && past.body.code === 404, JSON.stringify(past));
+      for (const [name, type, files] of [["finality_update", ssz.deneb.LightClientFinalityUpdate, FINALITY], ["optimistic_update", ssz.deneb.LightClientOptimisticUpdate, OPTIMISTIC]]) {
+        const r = await get(`/${name}`);
+        const bytes = r.status === 200 ? type.serialize(type.fromJson(r.body.data)) : null;
+        check(`REST ${name}: a captured object at the replay head (attested slot >= 290)`, bytes && r.body.version === "deneb" && inCapture(files, bytes) && Number(r.body.data.attested_header.beacon.slot) >= 290, `${r.status}`);
+      }
+      const bad = await get("/bootstrap/0x1234");
+      check("REST bootstrap with a bad root: 400", bad.status === 400 && bad.body.code === 400);
+      const unknown = await get(`/bootstrap/0x${"11".repeat(32)}`);
+      check("REST bootstrap unknown root: 404", unknown.status === 404);
+      check("REST requests are reported as events", await p.waitFor((e) => e.event === "rest-request" && e.status === 400, 3000));
+    } finally {
+      await p.stop();
+    }
+  });
+
   await step("replay loops", async () => {
     const p = await startPeer(["--slot-ms", "15", "--no-handshake"]);
     try {

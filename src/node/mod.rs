@@ -332,7 +332,8 @@ impl Node {
             }
         }
         self.update_subscriptions();
-        let mut tick = futures_timer::Delay::new(TICK).fuse();
+        // The first tick dials the configured peers right away, not a tick after start.
+        let mut tick = futures_timer::Delay::new(Duration::ZERO).fuse();
         loop {
             futures::select! {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),

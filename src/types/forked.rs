@@ -319,9 +319,11 @@ impl<const S: usize> LightClientFinalityUpdate<S> {
     }
 }
 
+/// Smallest and largest encoding of one container type at one fork.
+type BoundsEntry = ((std::any::TypeId, Fork), (usize, usize));
+
 /// SSZ bounds computed so far, by container type and fork (a few dozen entries at most).
-static SSZ_BOUNDS: std::sync::Mutex<Vec<((std::any::TypeId, Fork), (usize, usize))>> =
-    std::sync::Mutex::new(Vec::new());
+static SSZ_BOUNDS: std::sync::Mutex<Vec<BoundsEntry>> = std::sync::Mutex::new(Vec::new());
 
 fn cached_bounds(
     type_id: std::any::TypeId,

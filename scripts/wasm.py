@@ -88,17 +88,16 @@ def stop(process):
 
 
 @contextlib.contextmanager
-def test_servers():
-    """The js-libp2p test peer (TCP only) and a bridge that relays to it, both on 127.0.0.1,
+def test_servers(port):
+    """The js-libp2p test peer (TCP only) and a bridge on 127.0.0.1:`port` that relays to it,
     stopped by PID afterwards. Yields the bridge's URL."""
-    print("+ cargo build --bin beacon-p2p", flush=True)
-    subprocess.check_call(["cargo", "build", "--locked", "--bin", "beacon-p2p"], cwd=ROOT)
     processes = []
     www = tempfile.mkdtemp(prefix="beacon-p2p-wasm-test-")
     try:
-        # Start in period 3 so that updates 1..3 are all "past" for the peer; 1 s slots.
+        # Start in period 3 so that updates 1..3 are all "past" for the peer. With 2 s slots the
+        # replay stays in periods 3-4 for about four minutes before it loops to the beginning.
         peer = subprocess.Popen(
-            ["node", "tests/peer/peer.mjs", "--slot-ms", "1000", "--start-slot", "200"],
+            ["node", "tests/peer/peer.mjs", "--slot-ms", "2000", "--start-slot", "200"],
             cwd=ROOT, stdout=subprocess.PIPE, text=True)
         processes.append(peer)
         hello = json.loads(peer.stdout.readline() or "{}")
@@ -108,7 +107,6 @@ def test_servers():
         subprocess.Popen(["cat"], stdin=peer.stdout, stdout=subprocess.DEVNULL)
         with open(os.path.join(www, "expected.json"), "w") as f:
             json.dump(expected_objects(hello["peerId"]), f)
-        port = free_port()
         bridge = subprocess.Popen(
             [str(ROOT / "target/debug/beacon-p2p"), "bridge", "--testnet-dir", str(CAPTURE),
              "--listen", f"127.0.0.1:{port}", "--no-discovery", "--allow-private",
@@ -149,11 +147,17 @@ def main():
             args.append("--headless")
         if "driver" in test:
             env["CHROMEDRIVER" if browser == "chrome" else "GECKODRIVER"] = test["driver"]
-        with test_servers() as bridge:
-            # Read at compile time by tests/wasm_client.rs (option_env!).
-            env["BEACON_P2P_TEST_BRIDGE"] = bridge
-            # The end-to-end test waits for gossip; the runner's default is 20 s per file.
-            env.setdefault("WASM_BINDGEN_TEST_TIMEOUT", "240")
+        # The bridge's URL is read at compile time by tests/wasm_client.rs (option_env!), so the
+        # port is chosen first; the suites are compiled before the peer starts its replay clock.
+        port = free_port()
+        env["BEACON_P2P_TEST_BRIDGE"] = f"http://127.0.0.1:{port}"
+        # The end-to-end test waits for gossip; the runner's default is 20 s per file.
+        env.setdefault("WASM_BINDGEN_TEST_TIMEOUT", "240")
+        for build in (["cargo", "build", "--locked", "--bin", "beacon-p2p"],
+                      ["cargo", "test", "--locked", "--target", "wasm32-unknown-unknown", "--no-run"]):
+            if run(build, env) != 0:
+                return 1
+        with test_servers(port):
             return run(args + extra, env)
     build = config.get("build", {})
     if "opt-level" in build:

@@ -230,7 +230,7 @@ pub async fn run(options: Options) {
             Some("<= 2x"),
             Some(format!(
                 "ours: rust-libp2p over WebSocket through the bridge's /relay (dial, noise, muxer, Status, request); \
-                 the peer was connected (Status and identify done) at {:.0} ms (median; the client dials on its first 250 ms tick); median of {n}",
+                 the peer was connected (Status and identify done) at {:.0} ms (median); median of {n}",
                 median(&p2p_connected)
             )),
         ),

@@ -5,7 +5,6 @@
 //! client exists (p2p: building the swarm, dialing, noise, muxer, Status; REST: TCP connect) and
 //! ends with the decoded object.
 
-use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,7 +15,6 @@ use beacon_p2p::client::{Client, Config, Event};
 use beacon_p2p::node::behaviour::Behaviour;
 use beacon_p2p::primitives::Root;
 use futures::StreamExt;
-use libp2p::multiaddr::Protocol;
 use libp2p::{identity, noise, Multiaddr};
 use serde_json::Value;
 
@@ -36,11 +34,9 @@ pub struct Options {
 
 /// `/ip4/127.0.0.1/tcp/<port>/x-parity-ws/%2Frelay%2F<peer>/p2p/<peer>`.
 fn relay_address(bridge: SocketAddr, peer: &str) -> Multiaddr {
-    let mut address = Multiaddr::from(bridge.ip());
-    address.push(Protocol::Tcp(bridge.port()));
-    address.push(Protocol::Ws(Cow::Owned(format!("/relay/{peer}"))));
-    address.push(Protocol::P2p(peer.parse().unwrap()));
-    address
+    // The crate's own mapping, the one the browser client uses.
+    let peer: Multiaddr = format!("/p2p/{peer}").parse().unwrap();
+    beacon_p2p::node::relay_address(&format!("http://{bridge}"), &peer).unwrap()
 }
 
 /// A client whose only transport is rust-libp2p's WebSocket, dialing the peer through the relay.

@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::borrow::Cow;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -22,7 +21,6 @@ use common::http::get;
 use common::peer::TestPeer;
 use common::*;
 use futures::StreamExt;
-use libp2p::multiaddr::Protocol;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{identity, noise, Multiaddr, PeerId};
 use serde_json::Value;
@@ -38,11 +36,9 @@ fn devnet_chain() -> ChainConfig {
 
 /// `/ip4/127.0.0.1/tcp/<port>/x-parity-ws/%2Frelay%2F<peer>/p2p/<peer>`: what a browser dials.
 fn relay_address(bridge: SocketAddr, peer: &str) -> Multiaddr {
-    let mut address = Multiaddr::from(bridge.ip());
-    address.push(Protocol::Tcp(bridge.port()));
-    address.push(Protocol::Ws(Cow::Owned(format!("/relay/{peer}"))));
-    address.push(Protocol::P2p(peer.parse().unwrap()));
-    address
+    // The crate's own mapping, the one the browser client uses.
+    let peer: Multiaddr = format!("/p2p/{peer}").parse().unwrap();
+    beacon_p2p::node::relay_address(&format!("http://{bridge}"), &peer).unwrap()
 }
 
 /// A client whose only transport is rust-libp2p's WebSocket (noise, yamux or mplex), as the

@@ -51,6 +51,7 @@ try {
     import("@lodestar/types"),
     import("@lodestar/params"),
     import("./wire.mjs"),
+    import("@libp2p/logger"),
   ]);
 } catch (e) {
   if (e?.code === "ERR_MODULE_NOT_FOUND") {
@@ -59,7 +60,7 @@ try {
   }
   throw e;
 }
-const [{ createLibp2p }, { tcp }, { noise }, { yamux }, { mplex }, { identify }, { gossipsub }, { createSecp256k1PeerId }, { ssz }, lodestarParams, wire] = mods;
+const [{ createLibp2p }, { tcp }, { noise }, { yamux }, { mplex }, { identify }, { gossipsub }, { createSecp256k1PeerId }, { ssz }, lodestarParams, wire, { defaultLogger }] = mods;
 const {
   ByteReader,
   PROTOCOLS,
@@ -106,6 +107,7 @@ function usage(code) {
                     [--fault ${FAULTS.join("|")}] [--data DIR] [--slot-ms N] [--no-gossip]
                     [--start-slot S] [--ping-interval-ms N] [--no-handshake]
                     [--shift-slots-on-loop] [--private-key-hex HEX] [--rest-port N]
+                    [--drain-grace-ms N]
 `);
   process.exit(code);
 }
@@ -124,6 +126,7 @@ function parseArgs(argv) {
     handshake: true,
     privateKeyHex: null,
     restPort: null,
+    drainGraceMs: 0,
   };
   const need = (i) => {
     if (i + 1 >= argv.length) {
@@ -174,6 +177,7 @@ function parseArgs(argv) {
       case "--ping-interval-ms": o.pingIntervalMs = int(need(i), a); i++; break;
       case "--no-handshake": o.handshake = false; break;
       case "--rest-port": o.restPort = int(need(i), a); i++; break;
+      case "--drain-grace-ms": o.drainGraceMs = int(need(i), a); i++; break;
       case "--private-key-hex": {
         const hex = need(i).replace(/^0x/, "");
         i++;
@@ -389,11 +393,40 @@ const peerId = opts.privateKeyHex
       return createFromPrivKey(key);
     })()
   : await createSecp256k1PeerId();
-const muxerFactories = { yamux: () => yamux(), mplex: () => mplex() };
+// Lodestar v1.22's muxer options: mplex with 256 inbound streams and the default disconnect threshold
+// (5 messages per second for missing streams, or for new streams over the limit).
+const muxerFactories = { yamux: () => yamux(), mplex: () => mplex({ maxInboundStreams: 256 }) };
 const loopMs = cap.steps.length * opts.slotMs;
+
+// js-mplex reports what makes it drop a connection only through its debug log. This logger passes
+// every component's log on unchanged (DEBUG=libp2p:mplex* still prints them) and turns mplex's
+// "missing stream" and rate-limit lines into events, so tests can see which messages on which streams
+// a client sent after we had closed them.
+function mplexWatchingLogger() {
+  const base = defaultLogger();
+  const watched = {
+    "missing stream %s for message type %s": (args) => ({ event: "mplex-missing-stream", stream: String(args[0]), type: String(args[1]) }),
+    "too many inbound streams open": () => ({ event: "mplex-inbound-limit" }),
+  };
+  const isAbort = (format) => typeof format === "string" && format.startsWith("rate limit hit");
+  return {
+    forComponent(name) {
+      const log = base.forComponent(name);
+      if (!name.startsWith("libp2p:mplex")) return log;
+      const wrapped = (format, ...args) => {
+        const make = watched[format];
+        if (make) emit({ ...make(args), component: name });
+        else if (isAbort(format)) emit({ event: "mplex-abort", reason: format, component: name });
+        log(format, ...args);
+      };
+      return Object.assign(wrapped, { error: log.error, trace: log.trace, enabled: log.enabled });
+    },
+  };
+}
 
 const node = await createLibp2p({
   peerId,
+  logger: mplexWatchingLogger(),
   addresses: { listen: [`/ip4/127.0.0.1/tcp/${opts.port}`] },
   transports: [tcp()],
   connectionEncryption: [noise()],
@@ -438,14 +471,20 @@ const REQUEST_TIMEOUT_MS = 5000; // TTFB-ish bound for receiving the request bod
 const heldStreams = new Set(); // never-answer streams, kept open on purpose
 const peerStr = (connection) => connection.remotePeer.toString();
 
-// Write the response (sink closes our write side), then wait for the requester's write-close before
-// closing: closing our read side first makes js-mplex drop the stream early and count the requester's
-// late CLOSE as an invalid message (enough of those and it disconnects).
-const DRAIN_TIMEOUT_MS = 2000;
+// Write the response (sink closes our write side), then close the stream at once, as Lodestar does:
+// js-mplex forgets a stream once both sides are closed, and counts every later message for it (a
+// requester's late CLOSE or RESET) as a "missing stream" message; more than five in a second and it
+// closes the connection. A requester that follows the spec (write-close right after the request) never
+// trips it. `--drain-grace-ms N` instead waits up to N ms for the requester's write-close first: the
+// lenient behaviour this peer used to have, kept only to compare against (no test needs it).
 async function writeAndClose(stream, bytes, reader) {
   await stream.sink([bytes]);
+  if (opts.drainGraceMs === 0) {
+    await stream.close().catch(() => {});
+    return;
+  }
   // in the background, so that events are not delayed by a requester that keeps its side open
-  withTimeout((reader ?? new ByteReader(stream.source)).drain(), DRAIN_TIMEOUT_MS)
+  withTimeout((reader ?? new ByteReader(stream.source)).drain(), opts.drainGraceMs)
     .catch(() => {})
     .finally(() => stream.close().catch(() => {}));
 }

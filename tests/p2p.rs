@@ -392,3 +392,84 @@ async fn lost_peer_is_replaced_from_candidates() {
         .any(|peer| peer.connected && peer.peer_id == other.peer_id));
     client.shutdown().await;
 }
+
+/// The four light-client requests at once, twice over.
+async fn burst(client: &Client) {
+    let root = Root::from_hex(BOOTSTRAP_ROOT).unwrap();
+    let (bootstrap, updates, finality, optimistic) = futures::join!(
+        client.bootstrap(root),
+        client.updates(1, 2),
+        client.finality_update(),
+        client.optimistic_update(),
+    );
+    bootstrap.expect("bootstrap in a burst");
+    assert_eq!(updates.expect("updates in a burst").len(), 2);
+    finality.expect("finality update in a burst");
+    optimistic.expect("optimistic update in a burst");
+}
+
+/// A burst right after connect and another a few seconds later, against a strict peer on `muxer`:
+/// the connection survives and every call returns data. Returns the peer's events.
+async fn bursts_against(muxer: &str) -> Vec<Value> {
+    let peer = TestPeer::start(&["--muxers", muxer, "--start-slot", "150"]);
+    let client = start_client(&[&peer], |_| {});
+    peer.wait_for(Duration::from_secs(10), |e| e["event"] == "connection")
+        .expect("client connected");
+    for _ in 0..2 {
+        burst(&client).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for _ in 0..2 {
+        burst(&client).await;
+    }
+    // Late closes or resets would arrive right after the responses.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let events = peer.events();
+    let count = |name: &str| events.iter().filter(|e| e["event"] == name).count();
+    assert_eq!(count("disconnection"), 0, "the peer dropped the connection");
+    assert_eq!(count("connection"), 1, "one connection for the whole test");
+    client.shutdown().await;
+    events
+}
+
+/// What a real Lodestar does (mplex only, closes a stream as soon as its response is written, and
+/// drops a connection that sends more than five messages a second for streams it has forgotten):
+/// request bursts must not send messages on streams the peer has closed. A request without a body
+/// (finality and optimistic updates) used to send its CLOSE one round trip late, every time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_bursts_keep_a_strict_mplex_connection() {
+    let events = bursts_against("mplex").await;
+    let missing: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event"] == "mplex-missing-stream")
+        .collect();
+    eprintln!("messages for streams the peer had closed: {missing:?}");
+    let on_light_client_streams: Vec<&&Value> = missing
+        .iter()
+        .filter(|e| {
+            e["protocol"]
+                .as_str()
+                .is_some_and(|p| p.contains("/light_client_"))
+        })
+        .collect();
+    assert!(
+        on_light_client_streams.is_empty(),
+        "late messages on light-client request streams: {on_light_client_streams:?}"
+    );
+    // What remains (identify: rust-libp2p drops its read-only streams without closing them) must
+    // stay far below the peer's limit of five a second.
+    let times: Vec<i64> = missing.iter().filter_map(|e| e["t"].as_i64()).collect();
+    for (i, t) in times.iter().enumerate() {
+        let within_a_second = times[i..].iter().take_while(|u| **u - t < 1000).count();
+        assert!(
+            within_a_second <= 3,
+            "{within_a_second} late messages within a second: {missing:?}"
+        );
+    }
+}
+
+/// The same bursts over yamux.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_bursts_keep_a_yamux_connection() {
+    bursts_against("yamux").await;
+}

@@ -3,9 +3,12 @@
 //! returned as values so the peer manager can tell bad data from a broken connection.
 
 use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use futures::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use libp2p::core::upgrade::NegotiationError;
 use ssz_rs::Serialize as _;
 
 use crate::chain::ChainConfig;
@@ -61,6 +64,47 @@ impl EthCodec {
     }
 }
 
+/// The error `read_response` returns when the peer refused the protocol: with lazy negotiation
+/// (see `transport`), the refusal arrives where the response should be.
+fn protocol_refused() -> io::Error {
+    io::Error::new(io::ErrorKind::Unsupported, NegotiationError::Failed)
+}
+
+/// Whether a request failed because the peer does not speak its protocol, however the refusal
+/// arrived (during negotiation, or lazily in place of the response).
+pub fn is_protocol_refusal(error: &io::Error) -> bool {
+    error.kind() == io::ErrorKind::Unsupported
+        && error
+            .get_ref()
+            .is_some_and(|inner| inner.is::<NegotiationError>())
+}
+
+/// Notes whether reading failed because the peer refused the protocol we proposed.
+struct NegotiationWatch<'a, T> {
+    io: &'a mut T,
+    refused: bool,
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for NegotiationWatch<'_, T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut *self.io).poll_read(cx, buf);
+        if let Poll::Ready(Err(error)) = &polled {
+            if error
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<NegotiationError>())
+                .is_some_and(|inner| matches!(inner, NegotiationError::Failed))
+            {
+                self.refused = true;
+            }
+        }
+        polled
+    }
+}
+
 fn encode_status(protocol: Protocol, status: &StatusV2) -> Vec<u8> {
     let mut ssz = Vec::with_capacity(92);
     let written = if protocol == Protocol::StatusV1 {
@@ -106,11 +150,20 @@ impl libp2p::request_response::Codec for EthCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        let reader =
-            ResponseReader::new(io, *protocol, &self.chain, protocol.max_response_chunks());
+        let mut io = NegotiationWatch { io, refused: false };
+        let reader = ResponseReader::new(
+            &mut io,
+            *protocol,
+            &self.chain,
+            protocol.max_response_chunks(),
+        );
+        let chunks = reader.read_all().await;
+        if io.refused {
+            return Err(protocol_refused());
+        }
         Ok(EthResponse {
             protocol: *protocol,
-            chunks: reader.read_all().await,
+            chunks,
         })
     }
 

@@ -8,6 +8,7 @@
 //! deadline per request, so every request ends with data or a clear error.
 
 pub mod behaviour;
+mod coalesce;
 pub mod codec;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod enr;
@@ -798,6 +799,10 @@ impl Node {
         }
         let (outcome, detail) = match response {
             Err(OutboundFailure::UnsupportedProtocols) => {
+                self.peers.record(peer).unsupported.insert(protocol);
+                (None, "does not speak the protocol".to_string())
+            }
+            Err(OutboundFailure::Io(error)) if codec::is_protocol_refusal(&error) => {
                 self.peers.record(peer).unsupported.insert(protocol);
                 (None, "does not speak the protocol".to_string())
             }

@@ -10,6 +10,7 @@ use libp2p::multiaddr::Protocol;
 use libp2p::{identity, noise, Multiaddr, Swarm};
 
 use super::behaviour::Behaviour;
+use super::coalesce::Coalesced;
 use super::peer_id_of;
 use super::NodeConfig;
 
@@ -26,22 +27,44 @@ pub fn build_swarm(config: &NodeConfig) -> Result<Swarm<Behaviour>, String> {
     let timeout = config.request_timeout;
     Ok(libp2p::SwarmBuilder::with_existing_identity(key)
         .with_tokio()
-        .with_tcp(
-            libp2p::tcp::Config::default().nodelay(true),
-            noise::Config::new,
-            // Offered in this order: yamux first, mplex for the clients that speak nothing else.
-            (
-                libp2p::yamux::Config::default,
-                libp2p_mplex::Config::default,
-            ),
-        )
+        .with_other_transport(|key| -> Result<_, BoxError> {
+            use libp2p::core::upgrade::{SelectUpgrade, Version};
+            use libp2p::Transport as _;
+            let tcp =
+                libp2p::tcp::tokio::Transport::new(libp2p::tcp::Config::default().nodelay(true));
+            Ok(tcp
+                .map(|connection, _| Coalesced::new(connection))
+                .upgrade(Version::V1)
+                .authenticate(noise::Config::new(key)?)
+                // Offered in this order: yamux first, mplex for the clients that speak nothing else.
+                .multiplex(SelectUpgrade::new(
+                    libp2p::yamux::Config::default(),
+                    libp2p_mplex::Config::default(),
+                )))
+        })
         .map_err(|error| format!("TCP transport: {error}"))?
         .with_dns()
         .map_err(|error| format!("DNS transport: {error}"))?
         .with_behaviour(|key| Behaviour::new(key, chain, timeout).map_err(BoxError::from))
         .map_err(|error| format!("behaviour: {error}"))?
-        .with_swarm_config(|swarm| swarm.with_idle_connection_timeout(Duration::from_secs(120)))
+        .with_swarm_config(swarm_config)
         .build())
+}
+
+/// The swarm settings of both targets.
+///
+/// Substreams are negotiated lazily (multistream-select `V1Lazy`): when we propose one protocol we
+/// send the proposal, the request and our write-close in one go instead of waiting a round trip
+/// for the confirmation. That is not only faster. A request without a body (finality and optimistic
+/// updates, MetaData) is otherwise closed only after the confirmation has come back, and a responder
+/// that answers and closes right after confirming (Lodestar) has by then forgotten the stream:
+/// js-mplex counts our late CLOSE as a message for a missing stream and drops the connection after
+/// more than five in a second. A refusal then arrives in place of the response
+/// (`codec::is_protocol_refusal`).
+fn swarm_config(swarm: libp2p::swarm::Config) -> libp2p::swarm::Config {
+    swarm
+        .with_idle_connection_timeout(Duration::from_secs(120))
+        .with_substream_upgrade_protocol_override(libp2p::core::upgrade::Version::V1Lazy)
 }
 
 /// A swarm with our behaviour for `config`, on the browser's transports.
@@ -62,6 +85,7 @@ pub fn build_swarm(config: &NodeConfig) -> Result<Swarm<Behaviour>, String> {
             // The WebSocket carries raw bytes (through a relay, the bridge sees only these):
             // noise and the muxer run end to end with the CL peer.
             Ok(libp2p::websocket_websys::Transport::default()
+                .map(|connection, _| Coalesced::new(connection))
                 .upgrade(Version::V1Lazy)
                 .authenticate(noise::Config::new(key)?)
                 .multiplex(SelectUpgrade::new(
@@ -78,7 +102,7 @@ pub fn build_swarm(config: &NodeConfig) -> Result<Swarm<Behaviour>, String> {
         .map_err(|error| format!("WebTransport transport: {error:?}"))?
         .with_behaviour(|key| Behaviour::new(key, chain, timeout).map_err(BoxError::from))
         .map_err(|error| format!("behaviour: {error}"))?
-        .with_swarm_config(|swarm| swarm.with_idle_connection_timeout(Duration::from_secs(120)))
+        .with_swarm_config(swarm_config)
         .build())
 }
 

@@ -404,19 +404,29 @@ const loopMs = cap.steps.length * opts.slotMs;
 // a client sent after we had closed them.
 function mplexWatchingLogger() {
   const base = defaultLogger();
-  const watched = {
-    "missing stream %s for message type %s": (args) => ({ event: "mplex-missing-stream", stream: String(args[0]), type: String(args[1]) }),
-    "too many inbound streams open": () => ({ event: "mplex-inbound-limit" }),
-  };
   const isAbort = (format) => typeof format === "string" && format.startsWith("rate limit hit");
   return {
     forComponent(name) {
       const log = base.forComponent(name);
-      if (!name.startsWith("libp2p:mplex")) return log;
+      if (name !== "libp2p:mplex") return log;
+      // One logger per connection's muxer: the protocols of the streams it ended, by registry and id,
+      // so that a message for a missing stream can say which stream it was.
+      const ended = new Map();
       const wrapped = (format, ...args) => {
-        const make = watched[format];
-        if (make) emit({ ...make(args), component: name });
-        else if (isAbort(format)) emit({ event: "mplex-abort", reason: format, component: name });
+        if (format === "%s stream with id %s and protocol %s ended") {
+          ended.set(`${args[0]}/${args[1]}`, String(args[2]));
+          if (ended.size > 4096) ended.delete(ended.keys().next().value);
+        } else if (format === "missing stream %s for message type %s") {
+          const [id, type] = [String(args[0]), String(args[1])];
+          // *_INITIATOR messages come from the side that opened the stream: the remote, so it is
+          // one of our receiver streams; *_RECEIVER messages are for streams we initiated.
+          const registry = type.endsWith("_INITIATOR") ? "receiver" : "initiator";
+          emit({ event: "mplex-missing-stream", stream: id, type, protocol: ended.get(`${registry}/${id}`) ?? null, t: Date.now() });
+        } else if (format === "too many inbound streams open") {
+          emit({ event: "mplex-inbound-limit" });
+        } else if (isAbort(format)) {
+          emit({ event: "mplex-abort", reason: format });
+        }
         log(format, ...args);
       };
       return Object.assign(wrapped, { error: log.error, trace: log.trace, enabled: log.enabled });

@@ -13,6 +13,7 @@ pub mod codec;
 pub mod enr;
 pub mod gossip;
 pub mod peers;
+mod subscriptions;
 mod transport;
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -23,9 +24,9 @@ use futures::channel::{mpsc, oneshot};
 use futures::{FutureExt, StreamExt};
 use libp2p::request_response::{self, OutboundFailure, OutboundRequestId};
 use libp2p::swarm::SwarmEvent;
-use libp2p::{gossipsub, identify, identity, Multiaddr, PeerId, Swarm};
+use libp2p::{identify, identity, Multiaddr, PeerId, Swarm};
 use ssz_rs::{Deserialize as _, Serialize as _};
-use web_time::{Instant, SystemTime};
+use web_time::Instant;
 
 use self::behaviour::{Behaviour, BehaviourEvent, Message};
 use self::codec::{status_payload, EthRequest, EthResponse};
@@ -37,9 +38,9 @@ use crate::types::{
     LightClientKind, LightClientObject, LightClientUpdatesByRangeRequest, MetaDataV2, MetaDataV3,
     StatusV1, StatusV2, MAX_REQUEST_LIGHT_CLIENT_UPDATES,
 };
-use crate::wire::gossip::{GossipKind, GossipTopic};
 use crate::wire::{Protocol, ResponseChunk, ResultCode, WireError};
 
+pub use self::subscriptions::wanted_digests;
 pub use self::transport::{build_swarm, reach, relay_address, Reach, RelayAddressError};
 
 /// Goodbye reason: we are shutting down.
@@ -934,45 +935,6 @@ impl Node {
         }
     }
 
-    fn on_gossip(&mut self, event: gossipsub::Event) {
-        let gossipsub::Event::Message {
-            propagation_source,
-            message_id,
-            message,
-        } = event
-        else {
-            return;
-        };
-        let chain = self.config.chain.clone();
-        let validation = self
-            .validator
-            .validate(&chain, message.topic.as_str(), &message.data);
-        self.swarm
-            .behaviour_mut()
-            .gossipsub
-            .report_message_validation_result(
-                &message_id,
-                &propagation_source,
-                validation.acceptance,
-            );
-        match validation.object {
-            Some(object) => {
-                tracing::debug!(peer = %propagation_source, slot = object.slot, kind = ?object.kind, "gossip accepted");
-                self.learn(std::slice::from_ref(&object));
-                let event = match object.kind {
-                    LightClientKind::FinalityUpdate => NodeEvent::FinalityUpdate(object),
-                    _ => NodeEvent::OptimisticUpdate(object),
-                };
-                self.emit(event);
-            }
-            None => tracing::debug!(
-                peer = %propagation_source,
-                reason = validation.reason.as_deref().unwrap_or(""),
-                "gossip not forwarded"
-            ),
-        }
-    }
-
     fn say_goodbye(&mut self, peer: PeerId, reason: u64) {
         let id = self
             .swarm
@@ -1013,24 +975,6 @@ impl Node {
         }
     }
 
-    /// The epoch the wall clock is in (0 before genesis or without a genesis time).
-    fn current_epoch(&self) -> u64 {
-        let chain = &self.config.chain;
-        let Some(genesis) = chain.genesis_time else {
-            return 0;
-        };
-        let now = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|since| since.as_secs())
-            .unwrap_or_default();
-        let slot = now.saturating_sub(genesis) / chain.seconds_per_slot.max(1);
-        chain.epoch_at_slot(slot)
-    }
-
-    fn current_digest(&self) -> ForkDigest {
-        self.config.chain.fork_digest(self.current_epoch())
-    }
-
     /// An honest Status: the best finalized and head headers we know, genesis-like before that.
     fn our_status(&self) -> StatusV2 {
         let (finalized_root, finalized_epoch, head_root, head_slot) = self.best.unwrap_or_default();
@@ -1043,58 +987,6 @@ impl Node {
             earliest_available_slot: head_slot,
         }
     }
-
-    /// Subscribes to the light-client topics of the current digest, and of the next one within
-    /// an epoch of its activation; leaves old digests two epochs after a transition.
-    fn update_subscriptions(&mut self) {
-        let wanted = wanted_digests(&self.config.chain, self.current_epoch());
-        for digest in wanted.difference(&self.subscribed.clone()) {
-            for topic in light_client_topics(*digest) {
-                if let Err(error) = self.swarm.behaviour_mut().gossipsub.subscribe(&topic) {
-                    tracing::warn!(%topic, %error, "cannot subscribe");
-                }
-            }
-            tracing::info!(digest = %digest, "subscribed to light-client gossip");
-            self.subscribed.insert(*digest);
-        }
-        for digest in self.subscribed.clone().difference(&wanted) {
-            for topic in light_client_topics(*digest) {
-                self.swarm.behaviour_mut().gossipsub.unsubscribe(&topic);
-            }
-            self.subscribed.remove(digest);
-        }
-    }
-}
-
-/// The gossipsub topics of the light-client updates under `digest`.
-fn light_client_topics(digest: ForkDigest) -> [gossipsub::IdentTopic; 2] {
-    GossipKind::ALL.map(|kind| {
-        gossipsub::IdentTopic::new(
-            GossipTopic {
-                fork_digest: digest,
-                kind,
-            }
-            .to_string(),
-        )
-    })
-}
-
-/// The digests whose light-client topics to follow at `epoch`: the current one, the next one from
-/// an epoch before it activates, and the previous one for two epochs after a transition (fork or
-/// blob-parameter-only fork alike).
-pub fn wanted_digests(chain: &ChainConfig, epoch: u64) -> HashSet<ForkDigest> {
-    let periods = chain.digest_periods();
-    let mut wanted = HashSet::new();
-    wanted.insert(chain.fork_digest(epoch));
-    for (index, period) in periods.iter().enumerate() {
-        if period.epoch > epoch && period.epoch <= epoch.saturating_add(1) {
-            wanted.insert(period.digest);
-        }
-        if index > 0 && period.epoch <= epoch && epoch < period.epoch.saturating_add(2) {
-            wanted.insert(periods[index - 1].digest);
-        }
-    }
-    wanted
 }
 
 fn fail(pending: PendingFetch, error: impl FnOnce(String, Protocol) -> FetchError) {
@@ -1140,40 +1032,4 @@ pub fn peer_id_of(address: &Multiaddr) -> Option<PeerId> {
         libp2p::multiaddr::Protocol::P2p(peer) => Some(peer),
         _ => None,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::chain::Network;
-
-    #[test]
-    fn gossip_topics_move_across_fork_and_bpo_boundaries() {
-        let chain = Network::Mainnet.config();
-        let digest = |epoch| chain.fork_digest(epoch);
-        let bpo1 = 412_672;
-        // Well inside Fulu: one digest.
-        assert_eq!(
-            wanted_digests(&chain, bpo1 - 10),
-            HashSet::from([digest(bpo1 - 10)])
-        );
-        // An epoch before BPO1: the next digest too.
-        assert_eq!(
-            wanted_digests(&chain, bpo1 - 1),
-            HashSet::from([digest(bpo1 - 1), digest(bpo1)])
-        );
-        // Just after: the new one, and the old one for two epochs.
-        assert_eq!(
-            wanted_digests(&chain, bpo1 + 1),
-            HashSet::from([digest(bpo1), digest(bpo1 - 1)])
-        );
-        assert_eq!(
-            wanted_digests(&chain, bpo1 + 2),
-            HashSet::from([digest(bpo1)])
-        );
-        // The Electra → Fulu fork works the same way.
-        let fulu = 411_392;
-        assert!(wanted_digests(&chain, fulu - 1).contains(&digest(fulu)));
-        assert_ne!(digest(fulu - 1), digest(fulu));
-    }
 }

@@ -12,6 +12,7 @@ pub mod codec;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod enr;
 pub mod gossip;
+mod handshake;
 pub mod peers;
 mod subscriptions;
 mod transport;
@@ -25,30 +26,24 @@ use futures::{FutureExt, StreamExt};
 use libp2p::request_response::{self, OutboundFailure, OutboundRequestId};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{identify, identity, Multiaddr, PeerId, Swarm};
-use ssz_rs::{Deserialize as _, Serialize as _};
+use ssz_rs::Serialize as _;
 use web_time::Instant;
 
 use self::behaviour::{Behaviour, BehaviourEvent, Message};
-use self::codec::{status_payload, EthRequest, EthResponse};
+use self::codec::{EthRequest, EthResponse};
 use self::gossip::GossipValidator;
 use self::peers::{Outcome, PeerInfo, PeerManager};
 use crate::chain::{ChainConfig, Fork};
 use crate::primitives::{ForkDigest, Root};
 use crate::types::{
-    LightClientKind, LightClientObject, LightClientUpdatesByRangeRequest, MetaDataV2, MetaDataV3,
-    StatusV1, StatusV2, MAX_REQUEST_LIGHT_CLIENT_UPDATES,
+    LightClientKind, LightClientObject, LightClientUpdatesByRangeRequest,
+    MAX_REQUEST_LIGHT_CLIENT_UPDATES,
 };
 use crate::wire::{Protocol, ResponseChunk, ResultCode, WireError};
 
+pub use self::handshake::{GOODBYE_BAD_SCORE, GOODBYE_CLIENT_SHUTDOWN, GOODBYE_IRRELEVANT_NETWORK};
 pub use self::subscriptions::wanted_digests;
 pub use self::transport::{build_swarm, reach, relay_address, Reach, RelayAddressError};
-
-/// Goodbye reason: we are shutting down.
-pub const GOODBYE_CLIENT_SHUTDOWN: u64 = 1;
-/// Goodbye reason: the peer is on another network or fork.
-pub const GOODBYE_IRRELEVANT_NETWORK: u64 = 2;
-/// Goodbye reason: the peer's score fell too low.
-pub const GOODBYE_BAD_SCORE: u64 = 250;
 
 /// How the node runs.
 #[derive(Debug, Clone)]
@@ -295,7 +290,6 @@ pub struct Node {
 
 /// How often the node task wakes up to dial, expire and dispatch.
 const TICK: Duration = Duration::from_millis(250);
-const PING_INTERVAL: Duration = Duration::from_secs(30);
 /// How long a request waits for peers to connect before "nobody serves it" is final.
 const CONNECT_GRACE: Duration = Duration::from_secs(3);
 
@@ -445,18 +439,7 @@ impl Node {
         for peer in due {
             let _ = self.swarm.disconnect_peer_id(peer);
         }
-        if now.duration_since(self.last_ping) >= PING_INTERVAL {
-            self.last_ping = now;
-            let connected: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
-            for peer in connected {
-                let id = self
-                    .swarm
-                    .behaviour_mut()
-                    .ping
-                    .send_request(&peer, EthRequest::payload(0u64.to_le_bytes().to_vec()));
-                self.inflight.insert((Message::Ping, id), InFlight::Ping);
-            }
-        }
+        self.ping_if_due(now);
         self.update_subscriptions();
     }
 
@@ -547,14 +530,7 @@ impl Node {
                     tracing::info!(peer = %peer_id, address = %endpoint.get_remote_address(), "connected");
                     if endpoint.is_dialer() {
                         // The dialer opens with Status.
-                        let status = self.our_status();
-                        let id = self
-                            .swarm
-                            .behaviour_mut()
-                            .status
-                            .send_request(&peer_id, EthRequest::Status(status));
-                        self.inflight
-                            .insert((Message::Status, id), InFlight::Status);
+                        self.send_status(peer_id);
                     }
                 }
             }
@@ -651,101 +627,6 @@ impl Node {
         }
     }
 
-    fn on_inbound_request(
-        &mut self,
-        peer: PeerId,
-        message: Message,
-        request: EthRequest,
-        channel: request_response::ResponseChannel<EthResponse>,
-    ) {
-        let EthRequest::Payload {
-            protocol: Some(protocol),
-            ssz,
-        } = request
-        else {
-            return;
-        };
-        let success = |payload: Vec<u8>| EthResponse {
-            protocol,
-            chunks: Ok(vec![ResponseChunk {
-                result: ResultCode::Success,
-                context: None,
-                fork: None,
-                payload,
-            }]),
-        };
-        let response = match message {
-            Message::Status => {
-                if let Some(status) = decode_status(protocol, &ssz) {
-                    self.on_peer_status(peer, status);
-                }
-                success(status_payload(protocol, &self.our_status()))
-            }
-            Message::Ping => success(0u64.to_le_bytes().to_vec()),
-            Message::MetaData => success(our_metadata(protocol)),
-            Message::Goodbye => {
-                let reason = u64::deserialize(&ssz).unwrap_or_default();
-                tracing::info!(%peer, reason, "peer said goodbye");
-                self.pending_disconnects
-                    .push((peer, Instant::now() + Duration::from_millis(200)));
-                EthResponse {
-                    protocol,
-                    chunks: Ok(Vec::new()),
-                }
-            }
-            // We announce no light-client protocol for inbound requests.
-            _ => return,
-        };
-        let _ = self
-            .swarm
-            .behaviour_mut()
-            .req_resp(message)
-            .send_response(channel, response);
-    }
-
-    fn on_peer_status(&mut self, peer: PeerId, status: StatusV2) {
-        let ours = self.current_digest();
-        let relevant = status.fork_digest == ours
-            || self
-                .config
-                .chain
-                .fork_for_digest(&status.fork_digest)
-                .is_some();
-        if !relevant {
-            tracing::info!(%peer, digest = %status.fork_digest, "peer is on another network");
-            self.say_goodbye(peer, GOODBYE_IRRELEVANT_NETWORK);
-            return;
-        }
-        let first = self.peers.record(peer).status.is_none();
-        self.peers.record(peer).status = Some(status);
-        if first {
-            let id = self
-                .swarm
-                .behaviour_mut()
-                .metadata
-                .send_request(&peer, EthRequest::payload(Vec::new()));
-            self.inflight
-                .insert((Message::MetaData, id), InFlight::MetaData);
-            self.announce(peer);
-        }
-    }
-
-    /// Emits `PeerConnected` once a peer has both exchanged Status and been identified.
-    fn announce(&mut self, peer: PeerId) {
-        let Some(record) = self.peers.get(&peer) else {
-            return;
-        };
-        if record.status.is_none() || record.agent.is_none() || !self.announced.insert(peer) {
-            return;
-        }
-        let client = record.agent.clone();
-        tracing::info!(%peer, client = client.as_deref().unwrap_or("?"), "peer ready");
-        self.emit(NodeEvent::PeerConnected {
-            peer_id: peer.to_string(),
-            client,
-        });
-    }
-
     fn on_response(
         &mut self,
         peer: PeerId,
@@ -754,26 +635,7 @@ impl Node {
         now: Instant,
     ) {
         match inflight {
-            InFlight::Status => match response.map(|r| (r.protocol, r.chunks)) {
-                Ok((protocol, Ok(chunks))) => {
-                    let status = chunks
-                        .first()
-                        .filter(|chunk| chunk.result == ResultCode::Success)
-                        .and_then(|chunk| decode_status(protocol, &chunk.payload));
-                    match status {
-                        Some(status) => self.on_peer_status(peer, status),
-                        None => self.say_goodbye(peer, GOODBYE_IRRELEVANT_NETWORK),
-                    }
-                }
-                Ok((_, Err(error))) => {
-                    tracing::info!(%peer, %error, "invalid Status");
-                    self.say_goodbye(peer, GOODBYE_IRRELEVANT_NETWORK);
-                }
-                Err(error) => {
-                    tracing::info!(%peer, %error, "Status failed");
-                    let _ = self.swarm.disconnect_peer_id(peer);
-                }
-            },
+            InFlight::Status => self.on_status_response(peer, response),
             InFlight::MetaData | InFlight::Ping => {
                 if let Err(error) = response {
                     tracing::debug!(%peer, %error, "metadata/ping failed");
@@ -919,35 +781,6 @@ impl Node {
         }
     }
 
-    /// Updates what our Status says from data we fetched.
-    fn learn(&mut self, objects: &[LightClientObject]) {
-        for object in objects {
-            if let (Some(finalized_slot), Some(finalized_root)) =
-                (object.finalized_slot, object.finalized_root)
-            {
-                let epoch = self.config.chain.epoch_at_slot(finalized_slot);
-                if self.best.is_none_or(|(_, best_epoch, _, head)| {
-                    epoch > best_epoch || (epoch == best_epoch && object.slot > head)
-                }) {
-                    self.best = Some((finalized_root, epoch, object.block_root, object.slot));
-                }
-            }
-        }
-    }
-
-    fn say_goodbye(&mut self, peer: PeerId, reason: u64) {
-        let id = self
-            .swarm
-            .behaviour_mut()
-            .goodbye
-            .send_request(&peer, EthRequest::payload(reason.to_le_bytes().to_vec()));
-        self.inflight
-            .insert((Message::Goodbye, id), InFlight::Goodbye);
-        // Disconnect even if the peer never acknowledges.
-        self.pending_disconnects
-            .push((peer, Instant::now() + Duration::from_secs(1)));
-    }
-
     async fn shutdown(&mut self) {
         let connected: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
         for peer in &connected {
@@ -974,19 +807,6 @@ impl Node {
             }
         }
     }
-
-    /// An honest Status: the best finalized and head headers we know, genesis-like before that.
-    fn our_status(&self) -> StatusV2 {
-        let (finalized_root, finalized_epoch, head_root, head_slot) = self.best.unwrap_or_default();
-        StatusV2 {
-            fork_digest: self.current_digest(),
-            finalized_root,
-            finalized_epoch,
-            head_root,
-            head_slot,
-            earliest_available_slot: head_slot,
-        }
-    }
 }
 
 fn fail(pending: PendingFetch, error: impl FnOnce(String, Protocol) -> FetchError) {
@@ -997,33 +817,6 @@ fn fail(pending: PendingFetch, error: impl FnOnce(String, Protocol) -> FetchErro
         .collect();
     let protocol = pending.request.protocol();
     let _ = pending.reply.send(Err(error(attempts, protocol)));
-}
-
-fn decode_status(protocol: Protocol, ssz: &[u8]) -> Option<StatusV2> {
-    if protocol == Protocol::StatusV1 {
-        StatusV1::deserialize(ssz).ok().map(|status| StatusV2 {
-            fork_digest: status.fork_digest,
-            finalized_root: status.finalized_root,
-            finalized_epoch: status.finalized_epoch,
-            head_root: status.head_root,
-            head_slot: status.head_slot,
-            earliest_available_slot: 0,
-        })
-    } else {
-        StatusV2::deserialize(ssz).ok()
-    }
-}
-
-/// Our MetaData: sequence 0, no subnets, no custody (we store nothing).
-fn our_metadata(protocol: Protocol) -> Vec<u8> {
-    let mut ssz = Vec::new();
-    let written = if protocol == Protocol::MetaDataV3 {
-        MetaDataV3::default().serialize(&mut ssz)
-    } else {
-        MetaDataV2::default().serialize(&mut ssz)
-    };
-    written.expect("MetaData serializes");
-    ssz
 }
 
 /// The peer id at the end of a `/p2p/<id>` multiaddr.

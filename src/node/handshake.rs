@@ -1,6 +1,6 @@
 //! The node's side of the consensus handshake and the other non-light-client req/resp messages:
-//! Status (what we send, what a peer's says about it, what we learn for our own), MetaData,
-//! Ping and Goodbye, inbound and outbound, and announcing a peer once it is ready.
+//! Status (ours, a peer's, and what fetched data teaches us for ours), MetaData, Ping and
+//! Goodbye, inbound and outbound, and announcing a peer once it is ready.
 
 use std::time::Duration;
 
@@ -181,7 +181,7 @@ impl Node {
         }
     }
 
-    /// Sends Goodbye with `reason` and disconnects a second later, acknowledged or not.
+    /// Sends Goodbye with `reason`; disconnects when the peer acknowledges, or a second later.
     pub(super) fn say_goodbye(&mut self, peer: PeerId, reason: u64) {
         let id = self
             .swarm

@@ -6,6 +6,11 @@
 //! light-client requests: at most two in flight per protocol per peer, a minimum interval per
 //! peer for the rate-limited protocols, a timeout per attempt, retries on other peers and a
 //! deadline per request, so every request ends with data or a clear error.
+//!
+//! This file holds the task itself: its state, the loop and the dispatch of swarm events. The
+//! request scheduler is in `scheduler.rs`, Status/MetaData/Ping/Goodbye in `handshake.rs`, the
+//! light-client gossip the node follows in `subscriptions.rs`; the swarm's parts are the public
+//! modules below.
 
 pub mod behaviour;
 mod coalesce;
@@ -13,7 +18,10 @@ pub mod codec;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod enr;
 pub mod gossip;
+mod handshake;
 pub mod peers;
+mod scheduler;
+mod subscriptions;
 mod transport;
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -24,31 +32,22 @@ use futures::channel::{mpsc, oneshot};
 use futures::{FutureExt, StreamExt};
 use libp2p::request_response::{self, OutboundFailure, OutboundRequestId};
 use libp2p::swarm::SwarmEvent;
-use libp2p::{gossipsub, identify, identity, Multiaddr, PeerId, Swarm};
-use ssz_rs::{Deserialize as _, Serialize as _};
-use web_time::{Instant, SystemTime};
+use libp2p::{identify, identity, Multiaddr, PeerId, Swarm};
+use web_time::Instant;
 
 use self::behaviour::{Behaviour, BehaviourEvent, Message};
-use self::codec::{status_payload, EthRequest, EthResponse};
+use self::codec::EthResponse;
 use self::gossip::GossipValidator;
-use self::peers::{Outcome, PeerInfo, PeerManager};
-use crate::chain::{ChainConfig, Fork};
+use self::peers::{PeerInfo, PeerManager};
+use self::scheduler::{InFlight, PendingFetch};
+use crate::chain::ChainConfig;
 use crate::primitives::{ForkDigest, Root};
-use crate::types::{
-    LightClientKind, LightClientObject, LightClientUpdatesByRangeRequest, MetaDataV2, MetaDataV3,
-    StatusV1, StatusV2, MAX_REQUEST_LIGHT_CLIENT_UPDATES,
-};
-use crate::wire::gossip::{GossipKind, GossipTopic};
-use crate::wire::{Protocol, ResponseChunk, ResultCode, WireError};
+use crate::types::LightClientObject;
 
+pub use self::handshake::{GOODBYE_BAD_SCORE, GOODBYE_CLIENT_SHUTDOWN, GOODBYE_IRRELEVANT_NETWORK};
+pub use self::scheduler::{FetchError, LightClientRequest};
+pub use self::subscriptions::wanted_digests;
 pub use self::transport::{build_swarm, reach, relay_address, Reach, RelayAddressError};
-
-/// Goodbye reason: we are shutting down.
-pub const GOODBYE_CLIENT_SHUTDOWN: u64 = 1;
-/// Goodbye reason: the peer is on another network or fork.
-pub const GOODBYE_IRRELEVANT_NETWORK: u64 = 2;
-/// Goodbye reason: the peer's score fell too low.
-pub const GOODBYE_BAD_SCORE: u64 = 250;
 
 /// How the node runs.
 #[derive(Debug, Clone)]
@@ -84,132 +83,6 @@ impl NodeConfig {
             request_deadline: Duration::from_secs(30),
             rate_limited_interval: Duration::from_secs(10),
             identity: None,
-        }
-    }
-}
-
-/// A light-client request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LightClientRequest {
-    /// `light_client_bootstrap` for a block root.
-    Bootstrap(Root),
-    /// `light_client_updates_by_range` (at most 128 periods).
-    UpdatesByRange {
-        /// First period.
-        start_period: u64,
-        /// Number of periods.
-        count: u64,
-    },
-    /// `light_client_finality_update`.
-    FinalityUpdate,
-    /// `light_client_optimistic_update`.
-    OptimisticUpdate,
-}
-
-impl LightClientRequest {
-    /// Its protocol.
-    pub fn protocol(&self) -> Protocol {
-        match self {
-            LightClientRequest::Bootstrap(_) => Protocol::LightClientBootstrap,
-            LightClientRequest::UpdatesByRange { .. } => Protocol::LightClientUpdatesByRange,
-            LightClientRequest::FinalityUpdate => Protocol::LightClientFinalityUpdate,
-            LightClientRequest::OptimisticUpdate => Protocol::LightClientOptimisticUpdate,
-        }
-    }
-
-    fn kind(&self) -> LightClientKind {
-        match self {
-            LightClientRequest::Bootstrap(_) => LightClientKind::Bootstrap,
-            LightClientRequest::UpdatesByRange { .. } => LightClientKind::Update,
-            LightClientRequest::FinalityUpdate => LightClientKind::FinalityUpdate,
-            LightClientRequest::OptimisticUpdate => LightClientKind::OptimisticUpdate,
-        }
-    }
-
-    fn payload(&self) -> Vec<u8> {
-        let mut ssz = Vec::new();
-        match self {
-            LightClientRequest::Bootstrap(root) => ssz.extend_from_slice(&root.0),
-            LightClientRequest::UpdatesByRange {
-                start_period,
-                count,
-            } => {
-                LightClientUpdatesByRangeRequest {
-                    start_period: *start_period,
-                    count: *count,
-                }
-                .serialize(&mut ssz)
-                .expect("fixed-size request serializes");
-            }
-            LightClientRequest::FinalityUpdate | LightClientRequest::OptimisticUpdate => {}
-        }
-        ssz
-    }
-}
-
-/// Why a light-client request failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FetchError {
-    /// No peer could answer before the deadline; says what each attempt met.
-    #[error(
-        "no peer answered {protocol} within {seconds} s ({connected} peer(s) connected){attempts}"
-    )]
-    NoPeerAnswered {
-        /// The protocol.
-        protocol: Protocol,
-        /// The deadline.
-        seconds: u64,
-        /// Peers connected at the end.
-        connected: usize,
-        /// "; peer X: reason" for each attempt.
-        attempts: String,
-        /// How the last failed attempt failed.
-        last_failure: Option<Outcome>,
-    },
-    /// No connected peer (left) can answer, and none is on the way.
-    #[error("no peer can answer {protocol} ({connected} peer(s) connected, none left that speaks it){attempts}")]
-    NoPeerServes {
-        /// The protocol.
-        protocol: Protocol,
-        /// Peers connected.
-        connected: usize,
-        /// "; peer X: reason" for each attempt.
-        attempts: String,
-    },
-    /// Every peer that serves the protocol said it does not have the data.
-    #[error("no peer has it: {0}")]
-    Unavailable(String),
-    /// The request itself is invalid.
-    #[error("invalid request: {0}")]
-    InvalidRequest(String),
-    /// The node stopped.
-    #[error("the client has stopped")]
-    Stopped,
-}
-
-impl FetchError {
-    /// A short, stable code for what went wrong (what JavaScript callers branch on):
-    /// `NO_PEERS`, `TIMEOUT`, `PEER_ERROR`, `BAD_DATA`, `INVALID_ARGUMENT` or `CLOSED`.
-    pub fn code(&self) -> &'static str {
-        match self {
-            FetchError::NoPeerAnswered {
-                last_failure: Some(Outcome::BadData),
-                ..
-            } => "BAD_DATA",
-            FetchError::NoPeerAnswered {
-                last_failure: Some(Outcome::ErrorResponse | Outcome::Unavailable | Outcome::Broken),
-                ..
-            } => "PEER_ERROR",
-            FetchError::NoPeerAnswered {
-                connected: 0,
-                last_failure: None,
-                ..
-            } => "NO_PEERS",
-            FetchError::NoPeerAnswered { .. } => "TIMEOUT",
-            FetchError::NoPeerServes { .. } => "NO_PEERS",
-            FetchError::Unavailable(_) => "PEER_ERROR",
-            FetchError::InvalidRequest(_) => "INVALID_ARGUMENT",
-            FetchError::Stopped => "CLOSED",
         }
     }
 }
@@ -254,27 +127,6 @@ pub enum Command {
     Shutdown(oneshot::Sender<()>),
 }
 
-struct PendingFetch {
-    request: LightClientRequest,
-    created: Instant,
-    reply: oneshot::Sender<Result<Vec<LightClientObject>, FetchError>>,
-    deadline: Instant,
-    tried: Vec<PeerId>,
-    attempts: Vec<String>,
-    unavailable: Vec<String>,
-    /// How the most recent attempt failed.
-    last_failure: Option<Outcome>,
-}
-
-/// What an outbound request was for (the peer comes with its response).
-enum InFlight {
-    Fetch(PendingFetch),
-    Status,
-    MetaData,
-    Ping,
-    Goodbye,
-}
-
 /// The node task's state.
 pub struct Node {
     swarm: Swarm<Behaviour>,
@@ -295,9 +147,6 @@ pub struct Node {
 
 /// How often the node task wakes up to dial, expire and dispatch.
 const TICK: Duration = Duration::from_millis(250);
-const PING_INTERVAL: Duration = Duration::from_secs(30);
-/// How long a request waits for peers to connect before "nobody serves it" is final.
-const CONNECT_GRACE: Duration = Duration::from_secs(3);
 
 impl Node {
     /// A node over `swarm`.
@@ -361,26 +210,7 @@ impl Node {
 
     fn on_command(&mut self, command: Command) {
         match command {
-            Command::Fetch { request, reply } => {
-                if let LightClientRequest::UpdatesByRange { count, .. } = request {
-                    if count == 0 || count > MAX_REQUEST_LIGHT_CLIENT_UPDATES {
-                        let _ = reply.send(Err(FetchError::InvalidRequest(format!(
-                            "count {count} outside 1..={MAX_REQUEST_LIGHT_CLIENT_UPDATES}"
-                        ))));
-                        return;
-                    }
-                }
-                self.queue.push_back(PendingFetch {
-                    request,
-                    created: Instant::now(),
-                    reply,
-                    deadline: Instant::now() + self.config.request_deadline,
-                    tried: Vec::new(),
-                    attempts: Vec::new(),
-                    last_failure: None,
-                    unavailable: Vec::new(),
-                });
-            }
+            Command::Fetch { request, reply } => self.enqueue(request, reply),
             Command::Peers(reply) => {
                 let _ = reply.send(self.peers.infos());
             }
@@ -416,25 +246,7 @@ impl Node {
                 }
             }
         }
-        // Requests past their deadline fail with what their attempts met.
-        let connected = self.peers.connected_count();
-        let mut index = 0;
-        while index < self.queue.len() {
-            if self.queue[index].deadline <= now {
-                let pending = self.queue.remove(index).expect("index in range");
-                let seconds = self.config.request_deadline.as_secs();
-                let last_failure = pending.last_failure;
-                fail(pending, |attempts, protocol| FetchError::NoPeerAnswered {
-                    protocol,
-                    seconds,
-                    connected,
-                    attempts,
-                    last_failure,
-                });
-            } else {
-                index += 1;
-            }
-        }
+        self.expire(now);
         let due: Vec<PeerId> = self
             .pending_disconnects
             .iter()
@@ -445,85 +257,8 @@ impl Node {
         for peer in due {
             let _ = self.swarm.disconnect_peer_id(peer);
         }
-        if now.duration_since(self.last_ping) >= PING_INTERVAL {
-            self.last_ping = now;
-            let connected: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
-            for peer in connected {
-                let id = self
-                    .swarm
-                    .behaviour_mut()
-                    .ping
-                    .send_request(&peer, EthRequest::payload(0u64.to_le_bytes().to_vec()));
-                self.inflight.insert((Message::Ping, id), InFlight::Ping);
-            }
-        }
+        self.ping_if_due(now);
         self.update_subscriptions();
-    }
-
-    /// Assigns queued requests to peers that can take them.
-    fn dispatch(&mut self) {
-        let now = Instant::now();
-        let mut index = 0;
-        while index < self.queue.len() {
-            let protocol = self.queue[index].request.protocol();
-            let quota = match protocol {
-                Protocol::LightClientUpdatesByRange => Duration::ZERO,
-                _ => self.config.rate_limited_interval,
-            };
-            let tried = &self.queue[index].tried;
-            match self.peers.pick(protocol, 2, quota, tried, now) {
-                Some(peer) => {
-                    let pending = self.queue.remove(index).expect("index in range");
-                    self.send_fetch(pending, peer, now);
-                }
-                None => {
-                    // Give up early when nobody connected can serve it and nobody else is
-                    // coming: after a failed attempt, or once peers had time to connect.
-                    let pending = &self.queue[index];
-                    let gave_up = (!pending.tried.is_empty()
-                        || now.duration_since(pending.created) >= CONNECT_GRACE)
-                        && !self.peers.anyone_serves(protocol, &pending.tried)
-                        && self.peers.handshaking() == 0
-                        && self.dialing.is_empty()
-                        && self.peers.to_dial(now, &self.dialing).is_empty();
-                    if gave_up {
-                        let pending = self.queue.remove(index).expect("index in range");
-                        if !pending.unavailable.is_empty()
-                            && pending.unavailable.len() == pending.tried.len()
-                        {
-                            let reasons = pending.unavailable.join("; ");
-                            let _ = pending.reply.send(Err(FetchError::Unavailable(reasons)));
-                        } else {
-                            let connected = self.peers.connected_count();
-                            fail(pending, |attempts, protocol| FetchError::NoPeerServes {
-                                protocol,
-                                connected,
-                                attempts,
-                            });
-                        }
-                    } else {
-                        index += 1;
-                    }
-                }
-            }
-        }
-    }
-
-    fn send_fetch(&mut self, mut pending: PendingFetch, peer: PeerId, now: Instant) {
-        let protocol = pending.request.protocol();
-        let message = Message::of(protocol);
-        let id = self
-            .swarm
-            .behaviour_mut()
-            .req_resp(message)
-            .send_request(&peer, EthRequest::payload(pending.request.payload()));
-        let record = self.peers.record(peer);
-        *record.inflight.entry(protocol).or_default() += 1;
-        record.last_request.insert(protocol, now);
-        pending.tried.push(peer);
-        tracing::debug!(%peer, %protocol, "request sent");
-        self.inflight
-            .insert((message, id), InFlight::Fetch(pending));
     }
 
     fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
@@ -547,14 +282,7 @@ impl Node {
                     tracing::info!(peer = %peer_id, address = %endpoint.get_remote_address(), "connected");
                     if endpoint.is_dialer() {
                         // The dialer opens with Status.
-                        let status = self.our_status();
-                        let id = self
-                            .swarm
-                            .behaviour_mut()
-                            .status
-                            .send_request(&peer_id, EthRequest::Status(status));
-                        self.inflight
-                            .insert((Message::Status, id), InFlight::Status);
+                        self.send_status(peer_id);
                     }
                 }
             }
@@ -651,101 +379,6 @@ impl Node {
         }
     }
 
-    fn on_inbound_request(
-        &mut self,
-        peer: PeerId,
-        message: Message,
-        request: EthRequest,
-        channel: request_response::ResponseChannel<EthResponse>,
-    ) {
-        let EthRequest::Payload {
-            protocol: Some(protocol),
-            ssz,
-        } = request
-        else {
-            return;
-        };
-        let success = |payload: Vec<u8>| EthResponse {
-            protocol,
-            chunks: Ok(vec![ResponseChunk {
-                result: ResultCode::Success,
-                context: None,
-                fork: None,
-                payload,
-            }]),
-        };
-        let response = match message {
-            Message::Status => {
-                if let Some(status) = decode_status(protocol, &ssz) {
-                    self.on_peer_status(peer, status);
-                }
-                success(status_payload(protocol, &self.our_status()))
-            }
-            Message::Ping => success(0u64.to_le_bytes().to_vec()),
-            Message::MetaData => success(our_metadata(protocol)),
-            Message::Goodbye => {
-                let reason = u64::deserialize(&ssz).unwrap_or_default();
-                tracing::info!(%peer, reason, "peer said goodbye");
-                self.pending_disconnects
-                    .push((peer, Instant::now() + Duration::from_millis(200)));
-                EthResponse {
-                    protocol,
-                    chunks: Ok(Vec::new()),
-                }
-            }
-            // We announce no light-client protocol for inbound requests.
-            _ => return,
-        };
-        let _ = self
-            .swarm
-            .behaviour_mut()
-            .req_resp(message)
-            .send_response(channel, response);
-    }
-
-    fn on_peer_status(&mut self, peer: PeerId, status: StatusV2) {
-        let ours = self.current_digest();
-        let relevant = status.fork_digest == ours
-            || self
-                .config
-                .chain
-                .fork_for_digest(&status.fork_digest)
-                .is_some();
-        if !relevant {
-            tracing::info!(%peer, digest = %status.fork_digest, "peer is on another network");
-            self.say_goodbye(peer, GOODBYE_IRRELEVANT_NETWORK);
-            return;
-        }
-        let first = self.peers.record(peer).status.is_none();
-        self.peers.record(peer).status = Some(status);
-        if first {
-            let id = self
-                .swarm
-                .behaviour_mut()
-                .metadata
-                .send_request(&peer, EthRequest::payload(Vec::new()));
-            self.inflight
-                .insert((Message::MetaData, id), InFlight::MetaData);
-            self.announce(peer);
-        }
-    }
-
-    /// Emits `PeerConnected` once a peer has both exchanged Status and been identified.
-    fn announce(&mut self, peer: PeerId) {
-        let Some(record) = self.peers.get(&peer) else {
-            return;
-        };
-        if record.status.is_none() || record.agent.is_none() || !self.announced.insert(peer) {
-            return;
-        }
-        let client = record.agent.clone();
-        tracing::info!(%peer, client = client.as_deref().unwrap_or("?"), "peer ready");
-        self.emit(NodeEvent::PeerConnected {
-            peer_id: peer.to_string(),
-            client,
-        });
-    }
-
     fn on_response(
         &mut self,
         peer: PeerId,
@@ -754,26 +387,7 @@ impl Node {
         now: Instant,
     ) {
         match inflight {
-            InFlight::Status => match response.map(|r| (r.protocol, r.chunks)) {
-                Ok((protocol, Ok(chunks))) => {
-                    let status = chunks
-                        .first()
-                        .filter(|chunk| chunk.result == ResultCode::Success)
-                        .and_then(|chunk| decode_status(protocol, &chunk.payload));
-                    match status {
-                        Some(status) => self.on_peer_status(peer, status),
-                        None => self.say_goodbye(peer, GOODBYE_IRRELEVANT_NETWORK),
-                    }
-                }
-                Ok((_, Err(error))) => {
-                    tracing::info!(%peer, %error, "invalid Status");
-                    self.say_goodbye(peer, GOODBYE_IRRELEVANT_NETWORK);
-                }
-                Err(error) => {
-                    tracing::info!(%peer, %error, "Status failed");
-                    let _ = self.swarm.disconnect_peer_id(peer);
-                }
-            },
+            InFlight::Status => self.on_status_response(peer, response),
             InFlight::MetaData | InFlight::Ping => {
                 if let Err(error) = response {
                     tracing::debug!(%peer, %error, "metadata/ping failed");
@@ -784,211 +398,6 @@ impl Node {
             }
             InFlight::Fetch(pending) => self.on_fetch_response(peer, pending, response, now),
         }
-    }
-
-    fn on_fetch_response(
-        &mut self,
-        peer: PeerId,
-        mut pending: PendingFetch,
-        response: Result<EthResponse, OutboundFailure>,
-        now: Instant,
-    ) {
-        let protocol = pending.request.protocol();
-        if let Some(count) = self.peers.record(peer).inflight.get_mut(&protocol) {
-            *count = count.saturating_sub(1);
-        }
-        let (outcome, detail) = match response {
-            Err(OutboundFailure::UnsupportedProtocols) => {
-                self.peers.record(peer).unsupported.insert(protocol);
-                (None, "does not speak the protocol".to_string())
-            }
-            Err(OutboundFailure::Io(error)) if codec::is_protocol_refusal(&error) => {
-                self.peers.record(peer).unsupported.insert(protocol);
-                (None, "does not speak the protocol".to_string())
-            }
-            Err(OutboundFailure::Timeout) => (Some(Outcome::Timeout), "timed out".into()),
-            Err(error) => (Some(Outcome::Broken), error.to_string()),
-            Ok(EthResponse {
-                chunks: Err(error), ..
-            }) => {
-                let outcome = match error {
-                    WireError::UnexpectedEof { .. } | WireError::Io { .. } => Outcome::Broken,
-                    _ => Outcome::BadData,
-                };
-                (Some(outcome), error.to_string())
-            }
-            Ok(EthResponse {
-                chunks: Ok(chunks), ..
-            }) => match self.check_chunks(&pending.request, chunks) {
-                Ok(objects) => {
-                    self.peers.report(peer, Outcome::Good, now);
-                    self.learn(&objects);
-                    let _ = pending.reply.send(Ok(objects));
-                    return;
-                }
-                Err((outcome, detail)) => {
-                    if outcome == Outcome::Unavailable {
-                        pending.unavailable.push(format!("{peer}: {detail}"));
-                    }
-                    (Some(outcome), detail)
-                }
-            },
-        };
-        tracing::info!(%peer, %protocol, %detail, "request failed; will retry elsewhere");
-        pending.attempts.push(format!("{peer}: {detail}"));
-        pending.last_failure = outcome.or(pending.last_failure);
-        if let Some(outcome) = outcome {
-            if self.peers.report(peer, outcome, now) {
-                tracing::info!(%peer, "score too low, disconnecting");
-                self.say_goodbye(peer, GOODBYE_BAD_SCORE);
-            }
-        }
-        // Retry, on another peer when there is one.
-        self.queue.push_front(pending);
-    }
-
-    /// Decodes and checks the chunks against the request; `Err` says how the peer failed.
-    fn check_chunks(
-        &self,
-        request: &LightClientRequest,
-        chunks: Vec<ResponseChunk>,
-    ) -> Result<Vec<LightClientObject>, (Outcome, String)> {
-        let chain = &self.config.chain;
-        let mut objects = Vec::with_capacity(chunks.len());
-        let mut error = None;
-        for chunk in chunks {
-            if chunk.result != ResultCode::Success {
-                let message = chunk.error_message().unwrap_or_default();
-                // Lodestar answers an updates range that runs past its current period with a
-                // server error (DESIGN.md §6): the peer just does not have those yet.
-                let unavailable = chunk.result == ResultCode::ResourceUnavailable
-                    || (chunk.result == ResultCode::ServerError
-                        && matches!(request, LightClientRequest::UpdatesByRange { .. }));
-                let outcome = if unavailable {
-                    Outcome::Unavailable
-                } else {
-                    Outcome::ErrorResponse
-                };
-                error = Some((outcome, format!("error {}: {message}", chunk.result.byte())));
-                break;
-            }
-            let fork = chunk.fork.unwrap_or(Fork::Phase0);
-            let object =
-                LightClientObject::decode(request.kind(), fork, chain.preset, &chunk.payload)
-                    .map_err(|error| (Outcome::BadData, error.to_string()))?;
-            // Context bytes must be the digest of the object's own slot.
-            if chunk.context != Some(chain.fork_digest_at_slot(object.slot)) {
-                return Err((
-                    Outcome::BadData,
-                    format!("context bytes do not match slot {}", object.slot),
-                ));
-            }
-            objects.push(object);
-        }
-        match request {
-            LightClientRequest::Bootstrap(root) => {
-                if let Some(object) = objects.first() {
-                    if object.block_root != *root {
-                        return Err((Outcome::BadData, "bootstrap for another block".into()));
-                    }
-                }
-            }
-            LightClientRequest::UpdatesByRange {
-                start_period,
-                count,
-            } => {
-                for (index, object) in objects.iter().enumerate() {
-                    let period = chain.sync_committee_period_at_slot(object.slot);
-                    if period != start_period + index as u64 || index as u64 >= *count {
-                        return Err((
-                            Outcome::BadData,
-                            format!(
-                                "update {index} is for period {period}, expected {}",
-                                start_period + index as u64
-                            ),
-                        ));
-                    }
-                }
-                // A peer that has some of the range and then errors gave what it has.
-                if !objects.is_empty() {
-                    return Ok(objects);
-                }
-            }
-            _ => {}
-        }
-        match (objects.is_empty(), error) {
-            (false, None) => Ok(objects),
-            (_, Some(error)) => Err(error),
-            (true, None) => Err((Outcome::Unavailable, "empty response".into())),
-        }
-    }
-
-    /// Updates what our Status says from data we fetched.
-    fn learn(&mut self, objects: &[LightClientObject]) {
-        for object in objects {
-            if let (Some(finalized_slot), Some(finalized_root)) =
-                (object.finalized_slot, object.finalized_root)
-            {
-                let epoch = self.config.chain.epoch_at_slot(finalized_slot);
-                if self.best.is_none_or(|(_, best_epoch, _, head)| {
-                    epoch > best_epoch || (epoch == best_epoch && object.slot > head)
-                }) {
-                    self.best = Some((finalized_root, epoch, object.block_root, object.slot));
-                }
-            }
-        }
-    }
-
-    fn on_gossip(&mut self, event: gossipsub::Event) {
-        let gossipsub::Event::Message {
-            propagation_source,
-            message_id,
-            message,
-        } = event
-        else {
-            return;
-        };
-        let chain = self.config.chain.clone();
-        let validation = self
-            .validator
-            .validate(&chain, message.topic.as_str(), &message.data);
-        self.swarm
-            .behaviour_mut()
-            .gossipsub
-            .report_message_validation_result(
-                &message_id,
-                &propagation_source,
-                validation.acceptance,
-            );
-        match validation.object {
-            Some(object) => {
-                tracing::debug!(peer = %propagation_source, slot = object.slot, kind = ?object.kind, "gossip accepted");
-                self.learn(std::slice::from_ref(&object));
-                let event = match object.kind {
-                    LightClientKind::FinalityUpdate => NodeEvent::FinalityUpdate(object),
-                    _ => NodeEvent::OptimisticUpdate(object),
-                };
-                self.emit(event);
-            }
-            None => tracing::debug!(
-                peer = %propagation_source,
-                reason = validation.reason.as_deref().unwrap_or(""),
-                "gossip not forwarded"
-            ),
-        }
-    }
-
-    fn say_goodbye(&mut self, peer: PeerId, reason: u64) {
-        let id = self
-            .swarm
-            .behaviour_mut()
-            .goodbye
-            .send_request(&peer, EthRequest::payload(reason.to_le_bytes().to_vec()));
-        self.inflight
-            .insert((Message::Goodbye, id), InFlight::Goodbye);
-        // Disconnect even if the peer never acknowledges.
-        self.pending_disconnects
-            .push((peer, Instant::now() + Duration::from_secs(1)));
     }
 
     async fn shutdown(&mut self) {
@@ -1017,126 +426,6 @@ impl Node {
             }
         }
     }
-
-    /// The epoch the wall clock is in (0 before genesis or without a genesis time).
-    fn current_epoch(&self) -> u64 {
-        let chain = &self.config.chain;
-        let Some(genesis) = chain.genesis_time else {
-            return 0;
-        };
-        let now = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|since| since.as_secs())
-            .unwrap_or_default();
-        let slot = now.saturating_sub(genesis) / chain.seconds_per_slot.max(1);
-        chain.epoch_at_slot(slot)
-    }
-
-    fn current_digest(&self) -> ForkDigest {
-        self.config.chain.fork_digest(self.current_epoch())
-    }
-
-    /// An honest Status: the best finalized and head headers we know, genesis-like before that.
-    fn our_status(&self) -> StatusV2 {
-        let (finalized_root, finalized_epoch, head_root, head_slot) = self.best.unwrap_or_default();
-        StatusV2 {
-            fork_digest: self.current_digest(),
-            finalized_root,
-            finalized_epoch,
-            head_root,
-            head_slot,
-            earliest_available_slot: head_slot,
-        }
-    }
-
-    /// Subscribes to the light-client topics of the current digest, and of the next one within
-    /// an epoch of its activation; leaves old digests two epochs after a transition.
-    fn update_subscriptions(&mut self) {
-        let wanted = wanted_digests(&self.config.chain, self.current_epoch());
-        for digest in wanted.difference(&self.subscribed.clone()) {
-            for topic in light_client_topics(*digest) {
-                if let Err(error) = self.swarm.behaviour_mut().gossipsub.subscribe(&topic) {
-                    tracing::warn!(%topic, %error, "cannot subscribe");
-                }
-            }
-            tracing::info!(digest = %digest, "subscribed to light-client gossip");
-            self.subscribed.insert(*digest);
-        }
-        for digest in self.subscribed.clone().difference(&wanted) {
-            for topic in light_client_topics(*digest) {
-                self.swarm.behaviour_mut().gossipsub.unsubscribe(&topic);
-            }
-            self.subscribed.remove(digest);
-        }
-    }
-}
-
-/// The gossipsub topics of the light-client updates under `digest`.
-fn light_client_topics(digest: ForkDigest) -> [gossipsub::IdentTopic; 2] {
-    GossipKind::ALL.map(|kind| {
-        gossipsub::IdentTopic::new(
-            GossipTopic {
-                fork_digest: digest,
-                kind,
-            }
-            .to_string(),
-        )
-    })
-}
-
-/// The digests whose light-client topics to follow at `epoch`: the current one, the next one from
-/// an epoch before it activates, and the previous one for two epochs after a transition (fork or
-/// blob-parameter-only fork alike).
-pub fn wanted_digests(chain: &ChainConfig, epoch: u64) -> HashSet<ForkDigest> {
-    let periods = chain.digest_periods();
-    let mut wanted = HashSet::new();
-    wanted.insert(chain.fork_digest(epoch));
-    for (index, period) in periods.iter().enumerate() {
-        if period.epoch > epoch && period.epoch <= epoch.saturating_add(1) {
-            wanted.insert(period.digest);
-        }
-        if index > 0 && period.epoch <= epoch && epoch < period.epoch.saturating_add(2) {
-            wanted.insert(periods[index - 1].digest);
-        }
-    }
-    wanted
-}
-
-fn fail(pending: PendingFetch, error: impl FnOnce(String, Protocol) -> FetchError) {
-    let attempts: String = pending
-        .attempts
-        .iter()
-        .map(|attempt| format!("; {attempt}"))
-        .collect();
-    let protocol = pending.request.protocol();
-    let _ = pending.reply.send(Err(error(attempts, protocol)));
-}
-
-fn decode_status(protocol: Protocol, ssz: &[u8]) -> Option<StatusV2> {
-    if protocol == Protocol::StatusV1 {
-        StatusV1::deserialize(ssz).ok().map(|status| StatusV2 {
-            fork_digest: status.fork_digest,
-            finalized_root: status.finalized_root,
-            finalized_epoch: status.finalized_epoch,
-            head_root: status.head_root,
-            head_slot: status.head_slot,
-            earliest_available_slot: 0,
-        })
-    } else {
-        StatusV2::deserialize(ssz).ok()
-    }
-}
-
-/// Our MetaData: sequence 0, no subnets, no custody (we store nothing).
-fn our_metadata(protocol: Protocol) -> Vec<u8> {
-    let mut ssz = Vec::new();
-    let written = if protocol == Protocol::MetaDataV3 {
-        MetaDataV3::default().serialize(&mut ssz)
-    } else {
-        MetaDataV2::default().serialize(&mut ssz)
-    };
-    written.expect("MetaData serializes");
-    ssz
 }
 
 /// The peer id at the end of a `/p2p/<id>` multiaddr.
@@ -1145,40 +434,4 @@ pub fn peer_id_of(address: &Multiaddr) -> Option<PeerId> {
         libp2p::multiaddr::Protocol::P2p(peer) => Some(peer),
         _ => None,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::chain::Network;
-
-    #[test]
-    fn gossip_topics_move_across_fork_and_bpo_boundaries() {
-        let chain = Network::Mainnet.config();
-        let digest = |epoch| chain.fork_digest(epoch);
-        let bpo1 = 412_672;
-        // Well inside Fulu: one digest.
-        assert_eq!(
-            wanted_digests(&chain, bpo1 - 10),
-            HashSet::from([digest(bpo1 - 10)])
-        );
-        // An epoch before BPO1: the next digest too.
-        assert_eq!(
-            wanted_digests(&chain, bpo1 - 1),
-            HashSet::from([digest(bpo1 - 1), digest(bpo1)])
-        );
-        // Just after: the new one, and the old one for two epochs.
-        assert_eq!(
-            wanted_digests(&chain, bpo1 + 1),
-            HashSet::from([digest(bpo1), digest(bpo1 - 1)])
-        );
-        assert_eq!(
-            wanted_digests(&chain, bpo1 + 2),
-            HashSet::from([digest(bpo1)])
-        );
-        // The Electra → Fulu fork works the same way.
-        let fulu = 411_392;
-        assert!(wanted_digests(&chain, fulu - 1).contains(&digest(fulu)));
-        assert_ne!(digest(fulu - 1), digest(fulu));
-    }
 }

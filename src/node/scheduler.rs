@@ -1,0 +1,446 @@
+//! The request scheduler: light-client requests from queue to answer. It picks a peer for each
+//! queued request (at most two in flight per protocol per peer, a minimum interval per peer for
+//! the rate-limited protocols), sends it, checks the response chunks against the request, scores
+//! the peer, retries elsewhere on failure and fails a request with a clear error at its deadline
+//! or once no peer can serve it.
+
+use std::time::Duration;
+
+use futures::channel::oneshot;
+use libp2p::request_response::OutboundFailure;
+use libp2p::PeerId;
+use ssz_rs::Serialize as _;
+use web_time::Instant;
+
+use super::behaviour::Message;
+use super::codec::{is_protocol_refusal, EthRequest, EthResponse};
+use super::peers::Outcome;
+use super::{Node, GOODBYE_BAD_SCORE};
+use crate::chain::Fork;
+use crate::primitives::Root;
+use crate::types::{
+    LightClientKind, LightClientObject, LightClientUpdatesByRangeRequest,
+    MAX_REQUEST_LIGHT_CLIENT_UPDATES,
+};
+use crate::wire::{Protocol, ResponseChunk, ResultCode, WireError};
+
+/// A light-client request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LightClientRequest {
+    /// `light_client_bootstrap` for a block root.
+    Bootstrap(Root),
+    /// `light_client_updates_by_range` (at most 128 periods).
+    UpdatesByRange {
+        /// First period.
+        start_period: u64,
+        /// Number of periods.
+        count: u64,
+    },
+    /// `light_client_finality_update`.
+    FinalityUpdate,
+    /// `light_client_optimistic_update`.
+    OptimisticUpdate,
+}
+
+impl LightClientRequest {
+    /// Its protocol.
+    pub fn protocol(&self) -> Protocol {
+        match self {
+            LightClientRequest::Bootstrap(_) => Protocol::LightClientBootstrap,
+            LightClientRequest::UpdatesByRange { .. } => Protocol::LightClientUpdatesByRange,
+            LightClientRequest::FinalityUpdate => Protocol::LightClientFinalityUpdate,
+            LightClientRequest::OptimisticUpdate => Protocol::LightClientOptimisticUpdate,
+        }
+    }
+
+    fn kind(&self) -> LightClientKind {
+        match self {
+            LightClientRequest::Bootstrap(_) => LightClientKind::Bootstrap,
+            LightClientRequest::UpdatesByRange { .. } => LightClientKind::Update,
+            LightClientRequest::FinalityUpdate => LightClientKind::FinalityUpdate,
+            LightClientRequest::OptimisticUpdate => LightClientKind::OptimisticUpdate,
+        }
+    }
+
+    fn payload(&self) -> Vec<u8> {
+        let mut ssz = Vec::new();
+        match self {
+            LightClientRequest::Bootstrap(root) => ssz.extend_from_slice(&root.0),
+            LightClientRequest::UpdatesByRange {
+                start_period,
+                count,
+            } => {
+                LightClientUpdatesByRangeRequest {
+                    start_period: *start_period,
+                    count: *count,
+                }
+                .serialize(&mut ssz)
+                .expect("fixed-size request serializes");
+            }
+            LightClientRequest::FinalityUpdate | LightClientRequest::OptimisticUpdate => {}
+        }
+        ssz
+    }
+}
+
+/// Why a light-client request failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    /// No peer could answer before the deadline; says what each attempt met.
+    #[error(
+        "no peer answered {protocol} within {seconds} s ({connected} peer(s) connected){attempts}"
+    )]
+    NoPeerAnswered {
+        /// The protocol.
+        protocol: Protocol,
+        /// The deadline.
+        seconds: u64,
+        /// Peers connected at the end.
+        connected: usize,
+        /// "; peer X: reason" for each attempt.
+        attempts: String,
+        /// How the last failed attempt failed.
+        last_failure: Option<Outcome>,
+    },
+    /// No connected peer (left) can answer, and none is on the way.
+    #[error("no peer can answer {protocol} ({connected} peer(s) connected, none left that speaks it){attempts}")]
+    NoPeerServes {
+        /// The protocol.
+        protocol: Protocol,
+        /// Peers connected.
+        connected: usize,
+        /// "; peer X: reason" for each attempt.
+        attempts: String,
+    },
+    /// Every peer that serves the protocol said it does not have the data.
+    #[error("no peer has it: {0}")]
+    Unavailable(String),
+    /// The request itself is invalid.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// The node stopped.
+    #[error("the client has stopped")]
+    Stopped,
+}
+
+impl FetchError {
+    /// A short, stable code for what went wrong (what JavaScript callers branch on):
+    /// `NO_PEERS`, `TIMEOUT`, `PEER_ERROR`, `BAD_DATA`, `INVALID_ARGUMENT` or `CLOSED`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FetchError::NoPeerAnswered {
+                last_failure: Some(Outcome::BadData),
+                ..
+            } => "BAD_DATA",
+            FetchError::NoPeerAnswered {
+                last_failure: Some(Outcome::ErrorResponse | Outcome::Unavailable | Outcome::Broken),
+                ..
+            } => "PEER_ERROR",
+            FetchError::NoPeerAnswered {
+                connected: 0,
+                last_failure: None,
+                ..
+            } => "NO_PEERS",
+            FetchError::NoPeerAnswered { .. } => "TIMEOUT",
+            FetchError::NoPeerServes { .. } => "NO_PEERS",
+            FetchError::Unavailable(_) => "PEER_ERROR",
+            FetchError::InvalidRequest(_) => "INVALID_ARGUMENT",
+            FetchError::Stopped => "CLOSED",
+        }
+    }
+}
+
+/// A queued light-client request and what its attempts met so far.
+pub(super) struct PendingFetch {
+    request: LightClientRequest,
+    created: Instant,
+    pub(super) reply: oneshot::Sender<Result<Vec<LightClientObject>, FetchError>>,
+    deadline: Instant,
+    tried: Vec<PeerId>,
+    attempts: Vec<String>,
+    unavailable: Vec<String>,
+    /// How the most recent attempt failed.
+    last_failure: Option<Outcome>,
+}
+
+/// What an outbound request was for (the peer comes with its response).
+pub(super) enum InFlight {
+    Fetch(PendingFetch),
+    Status,
+    MetaData,
+    Ping,
+    Goodbye,
+}
+
+/// How long a request waits for peers to connect before "nobody serves it" is final.
+const CONNECT_GRACE: Duration = Duration::from_secs(3);
+
+impl Node {
+    /// Queues a fetch, or refuses it at once when the request itself is invalid.
+    pub(super) fn enqueue(
+        &mut self,
+        request: LightClientRequest,
+        reply: oneshot::Sender<Result<Vec<LightClientObject>, FetchError>>,
+    ) {
+        if let LightClientRequest::UpdatesByRange { count, .. } = request {
+            if count == 0 || count > MAX_REQUEST_LIGHT_CLIENT_UPDATES {
+                let _ = reply.send(Err(FetchError::InvalidRequest(format!(
+                    "count {count} outside 1..={MAX_REQUEST_LIGHT_CLIENT_UPDATES}"
+                ))));
+                return;
+            }
+        }
+        self.queue.push_back(PendingFetch {
+            request,
+            created: Instant::now(),
+            reply,
+            deadline: Instant::now() + self.config.request_deadline,
+            tried: Vec::new(),
+            attempts: Vec::new(),
+            last_failure: None,
+            unavailable: Vec::new(),
+        });
+    }
+
+    /// Fails the requests past their deadline, with what their attempts met.
+    pub(super) fn expire(&mut self, now: Instant) {
+        let connected = self.peers.connected_count();
+        let mut index = 0;
+        while index < self.queue.len() {
+            if self.queue[index].deadline <= now {
+                let pending = self.queue.remove(index).expect("index in range");
+                let seconds = self.config.request_deadline.as_secs();
+                let last_failure = pending.last_failure;
+                fail(pending, |attempts, protocol| FetchError::NoPeerAnswered {
+                    protocol,
+                    seconds,
+                    connected,
+                    attempts,
+                    last_failure,
+                });
+            } else {
+                index += 1;
+            }
+        }
+    }
+
+    /// Assigns queued requests to peers that can take them.
+    pub(super) fn dispatch(&mut self) {
+        let now = Instant::now();
+        let mut index = 0;
+        while index < self.queue.len() {
+            let protocol = self.queue[index].request.protocol();
+            let quota = match protocol {
+                Protocol::LightClientUpdatesByRange => Duration::ZERO,
+                _ => self.config.rate_limited_interval,
+            };
+            let tried = &self.queue[index].tried;
+            match self.peers.pick(protocol, 2, quota, tried, now) {
+                Some(peer) => {
+                    let pending = self.queue.remove(index).expect("index in range");
+                    self.send_fetch(pending, peer, now);
+                }
+                None => {
+                    // Give up early when nobody connected can serve it and nobody else is
+                    // coming: after a failed attempt, or once peers had time to connect.
+                    let pending = &self.queue[index];
+                    let gave_up = (!pending.tried.is_empty()
+                        || now.duration_since(pending.created) >= CONNECT_GRACE)
+                        && !self.peers.anyone_serves(protocol, &pending.tried)
+                        && self.peers.handshaking() == 0
+                        && self.dialing.is_empty()
+                        && self.peers.to_dial(now, &self.dialing).is_empty();
+                    if gave_up {
+                        let pending = self.queue.remove(index).expect("index in range");
+                        if !pending.unavailable.is_empty()
+                            && pending.unavailable.len() == pending.tried.len()
+                        {
+                            let reasons = pending.unavailable.join("; ");
+                            let _ = pending.reply.send(Err(FetchError::Unavailable(reasons)));
+                        } else {
+                            let connected = self.peers.connected_count();
+                            fail(pending, |attempts, protocol| FetchError::NoPeerServes {
+                                protocol,
+                                connected,
+                                attempts,
+                            });
+                        }
+                    } else {
+                        index += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn send_fetch(&mut self, mut pending: PendingFetch, peer: PeerId, now: Instant) {
+        let protocol = pending.request.protocol();
+        let message = Message::of(protocol);
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .req_resp(message)
+            .send_request(&peer, EthRequest::payload(pending.request.payload()));
+        let record = self.peers.record(peer);
+        *record.inflight.entry(protocol).or_default() += 1;
+        record.last_request.insert(protocol, now);
+        pending.tried.push(peer);
+        tracing::debug!(%peer, %protocol, "request sent");
+        self.inflight
+            .insert((message, id), InFlight::Fetch(pending));
+    }
+
+    pub(super) fn on_fetch_response(
+        &mut self,
+        peer: PeerId,
+        mut pending: PendingFetch,
+        response: Result<EthResponse, OutboundFailure>,
+        now: Instant,
+    ) {
+        let protocol = pending.request.protocol();
+        if let Some(count) = self.peers.record(peer).inflight.get_mut(&protocol) {
+            *count = count.saturating_sub(1);
+        }
+        let (outcome, detail) = match response {
+            Err(failure) if is_refusal(&failure) => {
+                self.peers.record(peer).unsupported.insert(protocol);
+                (None, "does not speak the protocol".to_string())
+            }
+            Err(OutboundFailure::Timeout) => (Some(Outcome::Timeout), "timed out".into()),
+            Err(error) => (Some(Outcome::Broken), error.to_string()),
+            Ok(EthResponse {
+                chunks: Err(error), ..
+            }) => {
+                let outcome = match error {
+                    WireError::UnexpectedEof { .. } | WireError::Io { .. } => Outcome::Broken,
+                    _ => Outcome::BadData,
+                };
+                (Some(outcome), error.to_string())
+            }
+            Ok(EthResponse {
+                chunks: Ok(chunks), ..
+            }) => match self.check_chunks(&pending.request, chunks) {
+                Ok(objects) => {
+                    self.peers.report(peer, Outcome::Good, now);
+                    self.learn(&objects);
+                    let _ = pending.reply.send(Ok(objects));
+                    return;
+                }
+                Err((outcome, detail)) => {
+                    if outcome == Outcome::Unavailable {
+                        pending.unavailable.push(format!("{peer}: {detail}"));
+                    }
+                    (Some(outcome), detail)
+                }
+            },
+        };
+        tracing::info!(%peer, %protocol, %detail, "request failed; will retry elsewhere");
+        pending.attempts.push(format!("{peer}: {detail}"));
+        pending.last_failure = outcome.or(pending.last_failure);
+        if let Some(outcome) = outcome {
+            if self.peers.report(peer, outcome, now) {
+                tracing::info!(%peer, "score too low, disconnecting");
+                self.say_goodbye(peer, GOODBYE_BAD_SCORE);
+            }
+        }
+        // Retry, on another peer when there is one.
+        self.queue.push_front(pending);
+    }
+
+    /// Decodes and checks the chunks against the request; `Err` says how the peer failed.
+    fn check_chunks(
+        &self,
+        request: &LightClientRequest,
+        chunks: Vec<ResponseChunk>,
+    ) -> Result<Vec<LightClientObject>, (Outcome, String)> {
+        let chain = &self.config.chain;
+        let mut objects = Vec::with_capacity(chunks.len());
+        let mut error = None;
+        for chunk in chunks {
+            if chunk.result != ResultCode::Success {
+                let message = chunk.error_message().unwrap_or_default();
+                // Lodestar answers an updates range that runs past its current period with a
+                // server error (DESIGN.md §6): the peer just does not have those yet.
+                let unavailable = chunk.result == ResultCode::ResourceUnavailable
+                    || (chunk.result == ResultCode::ServerError
+                        && matches!(request, LightClientRequest::UpdatesByRange { .. }));
+                let outcome = if unavailable {
+                    Outcome::Unavailable
+                } else {
+                    Outcome::ErrorResponse
+                };
+                error = Some((outcome, format!("error {}: {message}", chunk.result.byte())));
+                break;
+            }
+            let fork = chunk.fork.unwrap_or(Fork::Phase0);
+            let object =
+                LightClientObject::decode(request.kind(), fork, chain.preset, &chunk.payload)
+                    .map_err(|error| (Outcome::BadData, error.to_string()))?;
+            // Context bytes must be the digest of the object's own slot.
+            if chunk.context != Some(chain.fork_digest_at_slot(object.slot)) {
+                return Err((
+                    Outcome::BadData,
+                    format!("context bytes do not match slot {}", object.slot),
+                ));
+            }
+            objects.push(object);
+        }
+        match request {
+            LightClientRequest::Bootstrap(root) => {
+                if let Some(object) = objects.first() {
+                    if object.block_root != *root {
+                        return Err((Outcome::BadData, "bootstrap for another block".into()));
+                    }
+                }
+            }
+            LightClientRequest::UpdatesByRange {
+                start_period,
+                count,
+            } => {
+                for (index, object) in objects.iter().enumerate() {
+                    let period = chain.sync_committee_period_at_slot(object.slot);
+                    if period != start_period + index as u64 || index as u64 >= *count {
+                        return Err((
+                            Outcome::BadData,
+                            format!(
+                                "update {index} is for period {period}, expected {}",
+                                start_period + index as u64
+                            ),
+                        ));
+                    }
+                }
+                // A peer that has some of the range and then errors gave what it has.
+                if !objects.is_empty() {
+                    return Ok(objects);
+                }
+            }
+            _ => {}
+        }
+        match (objects.is_empty(), error) {
+            (false, None) => Ok(objects),
+            (_, Some(error)) => Err(error),
+            (true, None) => Err((Outcome::Unavailable, "empty response".into())),
+        }
+    }
+}
+
+/// Answers `pending` with the error `error` makes of its attempts and protocol.
+fn fail(pending: PendingFetch, error: impl FnOnce(String, Protocol) -> FetchError) {
+    let attempts: String = pending
+        .attempts
+        .iter()
+        .map(|attempt| format!("; {attempt}"))
+        .collect();
+    let protocol = pending.request.protocol();
+    let _ = pending.reply.send(Err(error(attempts, protocol)));
+}
+
+/// Whether the peer does not speak the protocol: refused while negotiating, or (negotiated
+/// lazily) in place of the response.
+fn is_refusal(failure: &OutboundFailure) -> bool {
+    match failure {
+        OutboundFailure::UnsupportedProtocols => true,
+        OutboundFailure::Io(error) => is_protocol_refusal(error),
+        _ => false,
+    }
+}

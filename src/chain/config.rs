@@ -54,8 +54,9 @@ pub struct ChainConfig {
     pub genesis_validators_root: Root,
     /// Genesis time (unix seconds), when known.
     pub genesis_time: Option<u64>,
-    /// `SECONDS_PER_SLOT`.
-    pub seconds_per_slot: u64,
+    /// Slot duration in milliseconds: `SLOT_DURATION_MS`, or `SECONDS_PER_SLOT` × 1000 in
+    /// configs written before consensus-specs 1.7. Never 0.
+    pub slot_duration_ms: u64,
     /// Every fork, oldest first.
     pub forks: Vec<ForkActivation>,
     /// `BLOB_SCHEDULE`, sorted by epoch.
@@ -110,6 +111,10 @@ pub enum ChainError {
         /// Its length.
         length: usize,
     },
+    /// Neither slot-duration key is present (12 s is not assumed: a 2-second devnet's clock
+    /// would run six times slow).
+    #[error("config.yaml has neither SLOT_DURATION_MS nor SECONDS_PER_SLOT: the slot duration is needed to tell the current slot")]
+    MissingSlotDuration,
     /// The network name is not built in.
     #[error("unknown network {0:?} (built in: mainnet, sepolia, holesky, hoodi; or give a testnet directory)")]
     UnknownNetwork(String),
@@ -208,7 +213,7 @@ impl ChainConfig {
             preset,
             genesis_validators_root,
             genesis_time: None,
-            seconds_per_slot: config.optional_u64("SECONDS_PER_SLOT")?.unwrap_or(12),
+            slot_duration_ms: config.slot_duration_ms()?,
             forks,
             blob_schedule,
             max_blobs_per_block_electra: config
@@ -346,6 +351,20 @@ impl ChainConfig {
             .map(|period| period.fork)
     }
 
+    /// The slot at `unix_ms` (milliseconds since 1970), or `None` without a genesis time or
+    /// before genesis.
+    pub fn slot_at_unix_ms(&self, unix_ms: u64) -> Option<Slot> {
+        let genesis_ms = self.genesis_time?.saturating_mul(1000);
+        let since_genesis = unix_ms.checked_sub(genesis_ms)?;
+        Some(since_genesis / self.slot_duration_ms.max(1))
+    }
+
+    /// The epoch at `unix_ms` (0 before genesis or without a genesis time).
+    pub fn epoch_at_unix_ms(&self, unix_ms: u64) -> Epoch {
+        self.slot_at_unix_ms(unix_ms)
+            .map_or(0, |slot| self.epoch_at_slot(slot))
+    }
+
     /// `compute_epoch_at_slot`.
     pub fn epoch_at_slot(&self, slot: Slot) -> Epoch {
         slot / self.preset.slots_per_epoch()
@@ -437,6 +456,25 @@ impl ConfigKeys<'_> {
 
     fn required_u64(&self, key: &'static str) -> Result<u64, ChainError> {
         self.optional_u64(key)?.ok_or(ChainError::MissingKey(key))
+    }
+
+    /// `SLOT_DURATION_MS` (consensus-specs 1.7 on), else `SECONDS_PER_SLOT` in milliseconds.
+    fn slot_duration_ms(&self) -> Result<u64, ChainError> {
+        let (key, ms) = match self.optional_u64("SLOT_DURATION_MS")? {
+            Some(ms) => ("SLOT_DURATION_MS", Some(ms)),
+            None => match self.optional_u64("SECONDS_PER_SLOT")? {
+                Some(seconds) => ("SECONDS_PER_SLOT", seconds.checked_mul(1000)),
+                None => return Err(ChainError::MissingSlotDuration),
+            },
+        };
+        match ms {
+            Some(ms) if ms > 0 => Ok(ms),
+            _ => Err(ChainError::InvalidValue {
+                key: key.into(),
+                value: self.get(key).map(scalar_text).unwrap_or_default(),
+                reason: "expected a slot duration above 0 and below 2^64 ms",
+            }),
+        }
     }
 
     fn version(&self, key: &str) -> Result<Version, ChainError> {

@@ -25,13 +25,13 @@ use libp2p::request_response::{self, OutboundFailure, OutboundRequestId};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{gossipsub, identify, identity, Multiaddr, PeerId, Swarm};
 use ssz_rs::{Deserialize as _, Serialize as _};
-use web_time::{Instant, SystemTime};
+use web_time::Instant;
 
 use self::behaviour::{Behaviour, BehaviourEvent, Message};
 use self::codec::{status_payload, EthRequest, EthResponse};
 use self::gossip::GossipValidator;
 use self::peers::{Outcome, PeerInfo, PeerManager};
-use crate::chain::{ChainConfig, Fork};
+use crate::chain::{ChainConfig, Clock, Fork};
 use crate::primitives::{ForkDigest, Root};
 use crate::types::{
     LightClientKind, LightClientObject, LightClientUpdatesByRangeRequest, MetaDataV2, MetaDataV3,
@@ -69,6 +69,10 @@ pub struct NodeConfig {
     pub rate_limited_interval: Duration,
     /// The node's identity (a fresh secp256k1 key if `None`).
     pub identity: Option<identity::Keypair>,
+    /// The clock chain time (current slot and epoch: gossip topics, our Status) is read from:
+    /// the wall clock by default. Recorded data is signed for slots in the past; a test (or a
+    /// demo) that replays it shifts this clock so those slots look "now", on every target.
+    pub clock: Clock,
 }
 
 impl NodeConfig {
@@ -83,6 +87,7 @@ impl NodeConfig {
             request_deadline: Duration::from_secs(30),
             rate_limited_interval: Duration::from_secs(10),
             identity: None,
+            clock: Clock::SYSTEM,
         }
     }
 }
@@ -1013,18 +1018,9 @@ impl Node {
         }
     }
 
-    /// The epoch the wall clock is in (0 before genesis or without a genesis time).
+    /// The epoch `config.clock` is in (0 before genesis or without a genesis time).
     fn current_epoch(&self) -> u64 {
-        let chain = &self.config.chain;
-        let Some(genesis) = chain.genesis_time else {
-            return 0;
-        };
-        let now = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|since| since.as_secs())
-            .unwrap_or_default();
-        let slot = now.saturating_sub(genesis) / chain.seconds_per_slot.max(1);
-        chain.epoch_at_slot(slot)
+        self.config.clock.current_epoch(&self.config.chain)
     }
 
     fn current_digest(&self) -> ForkDigest {

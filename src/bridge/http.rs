@@ -117,7 +117,7 @@ async fn network(State(shared): State<Arc<Shared>>) -> Response {
 
 /// `slot_duration_ms` in seconds: a whole JSON number when it is one.
 fn seconds_per_slot(slot_duration_ms: u64) -> serde_json::Value {
-    if slot_duration_ms % 1000 == 0 {
+    if slot_duration_ms.is_multiple_of(1000) {
         json!(slot_duration_ms / 1000)
     } else {
         json!(slot_duration_ms as f64 / 1000.0)

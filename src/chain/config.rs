@@ -124,10 +124,11 @@ impl ChainConfig {
     /// Reads a `config.yaml` (the format every client uses; unknown keys are ignored).
     /// The genesis validators root comes from elsewhere (`genesis.ssz`, or the caller).
     pub fn from_config_yaml(text: &str, genesis_validators_root: Root) -> Result<Self, ChainError> {
-        let yaml: Value = serde_yaml::from_str(text).map_err(|error| ChainError::Yaml {
-            what: "config.yaml".into(),
-            detail: error.to_string(),
-        })?;
+        let yaml: Value =
+            serde_yaml::from_str(&quote_big_integers(text)).map_err(|error| ChainError::Yaml {
+                what: "config.yaml".into(),
+                detail: error.to_string(),
+            })?;
         let config = ConfigKeys(&yaml);
 
         let preset = match config.get("PRESET_BASE") {
@@ -498,6 +499,40 @@ impl ConfigKeys<'_> {
             reason: "expected a 4-byte 0x-hex version",
         })
     }
+}
+
+/// `text` with integers too large for 64 bits quoted: serde_yaml's `Value` cannot hold them, and
+/// real configs have them (mainnet's `TERMINAL_TOTAL_DIFFICULTY: 58750000000000000000000`, and
+/// `DEPOSIT_CONTRACT_ADDRESS: 0x…`, which YAML reads as a hex integer). Only plain `KEY: number`
+/// lines are touched; nothing we read is that large.
+fn quote_big_integers(text: &str) -> std::borrow::Cow<'_, str> {
+    let quoted = |line: &str| -> Option<String> {
+        let (key, rest) = line.split_once(':')?;
+        let value = rest.split('#').next()?.trim();
+        let plain_key = !key.is_empty()
+            && key
+                .trim()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let decimal = value.len() > 19
+            && value.chars().all(|c| c.is_ascii_digit())
+            && value.parse::<u64>().is_err();
+        let hex = value.strip_prefix("0x").is_some_and(|digits| {
+            digits.chars().all(|c| c.is_ascii_hexdigit())
+                && digits.trim_start_matches('0').len() > 16
+        });
+        let big = decimal || hex;
+        (plain_key && big).then(|| format!("{key}: \"{value}\""))
+    };
+    if !text.lines().any(|line| quoted(line).is_some()) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for line in text.lines() {
+        out.push_str(&quoted(line).unwrap_or_else(|| line.to_string()));
+        out.push('\n');
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn scalar_text(value: &Value) -> String {

@@ -5,12 +5,18 @@ use futures::channel::{mpsc, oneshot};
 use futures::{SinkExt, Stream};
 use libp2p::Multiaddr;
 
-use crate::chain::ChainConfig;
+use crate::chain::{ChainConfig, Clock};
 use crate::node::peers::PeerInfo;
 use crate::node::{build_swarm, Command, FetchError, LightClientRequest, Node, NodeEvent};
 use crate::primitives::Root;
 use crate::types::{LightClientObject, MAX_REQUEST_LIGHT_CLIENT_UPDATES};
 
+/// How the client runs: network, peers, limits, and the clock chain time is read from.
+///
+/// `clock` exists for recorded data: light-client updates are signed for slots in the past, and
+/// a client whose clock is in the present follows other topics and sends another Status than
+/// the peer replaying them. Shifting the clock (`Clock::with_offset_ms`, JS `clockOffsetMs`, CLI
+/// `--clock-offset-ms`/`--clock-start`) makes those slots "now" without a test-only code path.
 pub use crate::node::NodeConfig as Config;
 pub use crate::node::NodeEvent as Event;
 
@@ -33,6 +39,7 @@ pub enum ClientError {
 pub struct Client {
     commands: mpsc::Sender<Command>,
     chain: std::sync::Arc<ChainConfig>,
+    clock: Clock,
 }
 
 impl Client {
@@ -50,13 +57,23 @@ impl Client {
     ) -> Client {
         let (commands, receiver) = mpsc::channel(64);
         let chain = config.chain.clone();
+        let clock = config.clock;
         crate::platform::spawn(Node::new(swarm, config).run(receiver));
-        Client { commands, chain }
+        Client {
+            commands,
+            chain,
+            clock,
+        }
     }
 
     /// The network this client is on.
     pub fn chain(&self) -> &ChainConfig {
         &self.chain
+    }
+
+    /// The clock this client reads chain time from.
+    pub fn clock(&self) -> Clock {
+        self.clock
     }
 
     async fn fetch(

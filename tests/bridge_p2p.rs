@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use beacon_p2p::bridge::{Bridge, BridgeConfig, Limits};
-use beacon_p2p::chain::ChainConfig;
+use beacon_p2p::chain::{ChainConfig, Clock};
 use beacon_p2p::client::{Client, Config};
 use beacon_p2p::node::behaviour::Behaviour;
 use common::http::get;
@@ -178,7 +178,7 @@ async fn discv5_finds_the_peer_relay_reaches_it_and_routes_match_fetch() {
         .tcp4(peer_port)
         .add_value_rlp(
             "eth2",
-            beacon_p2p::bridge::discovery::eth2_value(&chain).into(),
+            beacon_p2p::bridge::discovery::eth2_value(&chain, &Clock::SYSTEM).into(),
         )
         .build(&key)
         .unwrap();

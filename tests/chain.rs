@@ -2,6 +2,8 @@
 //! schedule, and malformed configs fail with errors that name the key.
 #![cfg(not(target_arch = "wasm32"))]
 
+use std::path::Path;
+
 use beacon_p2p::chain::{ChainConfig, ChainError, Fork, Network, Preset, FAR_FUTURE_EPOCH};
 use beacon_p2p::primitives::Root;
 
@@ -12,7 +14,7 @@ fn built_in_networks_parse_with_bootnodes_and_bpo_schedules() {
         assert_eq!(chain.name, network.name());
         assert_eq!(network.name().parse::<Network>().unwrap(), network);
         assert_eq!(chain.preset, Preset::Mainnet);
-        assert_eq!(chain.seconds_per_slot, 12);
+        assert_eq!(chain.slot_duration_ms, 12_000);
         assert!(chain.genesis_time.is_some());
         assert!(chain.bootnodes.len() >= 3, "{network}: bootnodes");
         assert!(chain.bootnodes.iter().all(|enr| enr.starts_with("enr:-")));
@@ -142,7 +144,7 @@ fn testnet_dir_errors_name_the_file() {
     std::fs::write(dir.join("genesis.ssz"), [1u8; 64]).unwrap();
     std::fs::write(
         dir.join("config.yaml"),
-        "GENESIS_FORK_VERSION: '0x00000000'\n",
+        "GENESIS_FORK_VERSION: '0x00000000'\nSECONDS_PER_SLOT: 12\n",
     )
     .unwrap();
     std::fs::write(dir.join("boot_enr.yaml"), "- not-an-enr\n").unwrap();
@@ -153,4 +155,100 @@ fn testnet_dir_errors_name_the_file() {
     assert_eq!(chain.genesis_validators_root, Root::from([1u8; 32]));
     assert_eq!(chain.bootnodes, ["enr:-abc"]);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn test_data(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
+const MAINNET_GENESIS_VALIDATORS_ROOT: &str =
+    "0x4b363db94e286120d76eb905340fdd4e54bfe9f06bf33ff6cf5ad27f511bfe95";
+
+#[test]
+fn spec_1_7_configs_give_the_slot_duration_in_milliseconds() {
+    // consensus-specs 1.7 (the synthnet's mainnet config) has SLOT_DURATION_MS only.
+    let synthnet = test_data("synthnet/config.yaml");
+    assert!(synthnet.contains("SLOT_DURATION_MS: 12000"));
+    assert!(!synthnet.contains("SECONDS_PER_SLOT:"));
+    let chain = parse(&synthnet).unwrap();
+    assert_eq!(chain.slot_duration_ms, 12_000);
+
+    // Configs written before it (the devnet capture) have SECONDS_PER_SLOT only.
+    let devnet = test_data("devnet-capture/config.yaml");
+    assert!(!devnet.contains("SLOT_DURATION_MS"));
+    assert_eq!(parse(&devnet).unwrap().slot_duration_ms, 2_000);
+
+    // Both: SLOT_DURATION_MS wins, sub-second slots included.
+    let both = "GENESIS_FORK_VERSION: '0x00000000'\nSECONDS_PER_SLOT: 12\nSLOT_DURATION_MS: 500\n";
+    assert_eq!(parse(both).unwrap().slot_duration_ms, 500);
+    let both =
+        "GENESIS_FORK_VERSION: '0x00000000'\nSLOT_DURATION_MS: '2000'\nSECONDS_PER_SLOT: 6\n";
+    assert_eq!(parse(both).unwrap().slot_duration_ms, 2_000);
+
+    // Neither: a typed error naming both keys, never a silent 12 s.
+    let neither = parse("GENESIS_FORK_VERSION: '0x00000000'\n").unwrap_err();
+    assert!(
+        matches!(neither, ChainError::MissingSlotDuration),
+        "{neither:?}"
+    );
+    let message = neither.to_string();
+    assert!(
+        message.contains("SLOT_DURATION_MS") && message.contains("SECONDS_PER_SLOT"),
+        "{message}"
+    );
+
+    // A zero or malformed duration names its key.
+    let message = |yaml: &str| parse(yaml).unwrap_err().to_string();
+    assert!(
+        message("GENESIS_FORK_VERSION: '0x00000000'\nSLOT_DURATION_MS: 0\n")
+            .contains("SLOT_DURATION_MS = 0")
+    );
+    assert!(
+        message("GENESIS_FORK_VERSION: '0x00000000'\nSECONDS_PER_SLOT: 0\n")
+            .contains("SECONDS_PER_SLOT = 0")
+    );
+    assert!(message(
+        "GENESIS_FORK_VERSION: '0x00000000'\nSLOT_DURATION_MS: fast\nSECONDS_PER_SLOT: 12\n"
+    )
+    .contains("SLOT_DURATION_MS = fast"));
+    assert!(message(
+        "GENESIS_FORK_VERSION: '0x00000000'\nSECONDS_PER_SLOT: 18446744073709551615\n"
+    )
+    .contains("SECONDS_PER_SLOT"));
+}
+
+#[test]
+fn the_synthnet_config_as_a_custom_network_is_mainnet() {
+    let root = Root::from_hex(MAINNET_GENESIS_VALIDATORS_ROOT).unwrap();
+    let custom = ChainConfig::from_config_yaml(&test_data("synthnet/config.yaml"), root).unwrap();
+    let mainnet = Network::Mainnet.config();
+    assert_eq!(custom.name, "mainnet");
+    assert_eq!(custom.preset, Preset::Mainnet);
+    assert_eq!(custom.forks, mainnet.forks);
+    assert_eq!(custom.blob_schedule, mainnet.blob_schedule);
+    assert_eq!(custom.digest_periods(), mainnet.digest_periods());
+    assert_eq!(custom.slot_duration_ms, mainnet.slot_duration_ms);
+    let bpo: Vec<u64> = custom
+        .blob_schedule
+        .iter()
+        .map(|entry| entry.epoch)
+        .collect();
+    assert_eq!(bpo, [412_672, 419_072]);
+    // The digests the synthnet's meta.json lists.
+    for (epoch, fork, digest) in [
+        (364_032, Fork::Electra, "0xad532ceb"),
+        (411_392, Fork::Fulu, "0xcc2c5cdb"),
+        (412_672, Fork::Fulu, "0xcb0d1acc"),
+    ] {
+        assert_eq!(custom.fork_at_epoch(epoch), fork);
+        assert_eq!(custom.fork_digest(epoch).to_hex(), digest, "epoch {epoch}");
+        assert_ne!(custom.fork_digest(epoch - 1).to_hex(), digest);
+        assert_eq!(
+            custom.fork_for_digest(&custom.fork_digest(epoch)),
+            Some(fork)
+        );
+    }
 }

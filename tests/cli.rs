@@ -361,3 +361,52 @@ fn tempdir_with_config(config: &str, genesis: Option<&[u8]>) -> std::path::PathB
     }
     dir
 }
+
+#[test]
+fn clock_flags_parse_and_a_config_without_a_slot_duration_is_refused() {
+    // Either flag, not both: a usage error from the argument parser (exit 2).
+    let output = run(
+        &[
+            "fetch",
+            "--clock-offset-ms",
+            "-1000",
+            "--clock-start",
+            "1765486631",
+            "finality-update",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--clock-start"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    // A negative offset is a value, not a flag; the config error then names both slot keys.
+    let dir = std::env::temp_dir().join(format!("beacon-p2p-cli-clock-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.yaml"),
+        "PRESET_BASE: 'minimal'\nGENESIS_FORK_VERSION: 0x00000001\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("genesis.ssz"), [0u8; 64]).unwrap();
+    for clock in [
+        ["--clock-offset-ms", "-1000"],
+        ["--clock-start", "1765486631"],
+    ] {
+        let mut args = vec!["fetch", "--testnet-dir", dir.to_str().unwrap()];
+        args.extend(clock);
+        args.push("finality-update");
+        let output = run(&args, None);
+        assert_clean_failure(&output, "neither SLOT_DURATION_MS nor SECONDS_PER_SLOT");
+    }
+    for command in ["fetch", "bridge"] {
+        let output = run(&[command, "--help"], None);
+        let help = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            help.contains("--clock-offset-ms") && help.contains("--clock-start"),
+            "{command} --help: {help}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -34,7 +34,7 @@ fn pairs(kind: &str) -> Vec<(Vec<u8>, Value, String)> {
 fn testnet_dir_reads_the_devnet_config() {
     let chain = ChainConfig::from_directory(&devnet_dir()).unwrap();
     assert_eq!(chain.preset, Preset::Minimal);
-    assert_eq!(chain.seconds_per_slot, 2);
+    assert_eq!(chain.slot_duration_ms, 2_000);
     assert_eq!(chain.genesis_time, Some(1_795_263_010));
     assert_eq!(
         chain.genesis_validators_root.to_hex(),

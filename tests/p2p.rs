@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use beacon_p2p::chain::ChainConfig;
+use beacon_p2p::chain::{ChainConfig, Clock, Fork};
 use beacon_p2p::client::{Client, ClientError, Config, Event};
 use beacon_p2p::primitives::Root;
 use common::peer::TestPeer;
@@ -472,4 +472,73 @@ async fn request_bursts_keep_a_strict_mplex_connection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_bursts_keep_a_yamux_connection() {
     bursts_against("yamux").await;
+}
+
+/// The devnet with Electra scheduled `ahead` epochs after the wall clock's epoch.
+fn devnet_with_electra_ahead(ahead: u64) -> (ChainConfig, u64) {
+    let mut chain = devnet_chain();
+    let now_epoch = Clock::SYSTEM.current_epoch(&chain);
+    let electra_epoch = now_epoch + ahead;
+    let electra = chain
+        .forks
+        .iter_mut()
+        .find(|activation| activation.fork == Fork::Electra)
+        .expect("the devnet config knows Electra");
+    electra.epoch = electra_epoch;
+    (chain, electra_epoch)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shifted_clock_puts_status_and_topics_in_a_future_fork() {
+    let (chain, electra_epoch) = devnet_with_electra_ahead(1_000);
+    let deneb = chain.fork_digest(electra_epoch - 1);
+    let electra = chain.fork_digest(electra_epoch);
+    assert_ne!(deneb, electra);
+    assert_eq!(Clock::SYSTEM.current_epoch(&chain), electra_epoch - 1_000);
+
+    // Ten epochs into Electra: 80 slots of 2 s past its first slot.
+    let target_ms = chain.genesis_time.unwrap() * 1000
+        + (electra_epoch + 10) * chain.preset.slots_per_epoch() * chain.slot_duration_ms;
+    let offset_ms = target_ms as i64
+        - std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+    let clock = Clock::with_offset_ms(offset_ms);
+    assert_eq!(clock.current_epoch(&chain), electra_epoch + 10);
+
+    let peer = TestPeer::start(&["--slot-ms", "500", "--no-gossip"]);
+    let client = start_client(&[&peer], |config| {
+        config.chain = std::sync::Arc::new(chain.clone());
+        config.clock = clock;
+    });
+    assert_eq!(client.clock(), clock);
+    let status = peer
+        .wait_for(Duration::from_secs(15), |e| e["event"] == "status")
+        .expect("client sent Status");
+    assert_eq!(
+        status["status"]["fork_digest"],
+        electra.to_hex(),
+        "Status carries the shifted clock's digest: {status}"
+    );
+    let topic = |digest: beacon_p2p::primitives::ForkDigest| {
+        format!(
+            "/eth2/{}/light_client_finality_update/ssz_snappy",
+            digest.to_hex().trim_start_matches("0x")
+        )
+    };
+    peer.wait_for(Duration::from_secs(15), |e| {
+        e["event"] == "subscription" && e["topic"] == topic(electra) && e["subscribe"] == true
+    })
+    .expect("client subscribed to the Electra digest's topic");
+    assert!(
+        !peer
+            .events()
+            .iter()
+            .any(|e| e["event"] == "subscription" && e["topic"] == topic(deneb)),
+        "no Deneb topic ten epochs into Electra"
+    );
+    // The fork the peer is on (Deneb) is still this network's: the client stays.
+    assert!(client.peers().await.iter().any(|p| p.connected));
+    client.shutdown().await;
 }

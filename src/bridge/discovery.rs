@@ -14,7 +14,7 @@ use ssz_rs::Serialize as _;
 
 use super::relay::{is_private, socket_address};
 use super::table::{PeerTable, Source};
-use crate::chain::ChainConfig;
+use crate::chain::{ChainConfig, Clock};
 use crate::client::Client;
 use crate::node::enr::tcp_multiaddr;
 use crate::node::peer_id_of;
@@ -89,7 +89,7 @@ impl Discovery {
             source,
         })?;
         let key = CombinedKey::generate_secp256k1();
-        let fork_id = enr_fork_id(client.chain(), current_epoch(client.chain()));
+        let fork_id = enr_fork_id(client.chain(), client.clock().current_epoch(client.chain()));
         let mut builder = Enr::builder();
         let ip = config
             .advertise_ip
@@ -198,21 +198,9 @@ pub fn eth2_fork_digest(record: &Enr) -> Option<[u8; 4]> {
     payload.get(..4)?.try_into().ok()
 }
 
-/// The `eth2` ENR value (RLP of the SSZ `ENRForkID`) for the wall-clock epoch.
-pub fn eth2_value(chain: &ChainConfig) -> Vec<u8> {
-    rlp_bytes(&ssz_of(&enr_fork_id(chain, current_epoch(chain))))
-}
-
-/// The epoch the wall clock is in (0 before genesis or without a genesis time).
-fn current_epoch(chain: &ChainConfig) -> u64 {
-    let Some(genesis) = chain.genesis_time else {
-        return 0;
-    };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|since| since.as_secs())
-        .unwrap_or_default();
-    chain.epoch_at_slot(now.saturating_sub(genesis) / chain.seconds_per_slot.max(1))
+/// The `eth2` ENR value (RLP of the SSZ `ENRForkID`) for the epoch `clock` is in.
+pub fn eth2_value(chain: &ChainConfig, clock: &Clock) -> Vec<u8> {
+    rlp_bytes(&ssz_of(&enr_fork_id(chain, clock.current_epoch(chain))))
 }
 
 /// `ENRForkID` at `epoch`: the current digest and the next scheduled fork.

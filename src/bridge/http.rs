@@ -108,9 +108,20 @@ async fn network(State(shared): State<Arc<Shared>>) -> Response {
         "configYaml": chain.config_yaml,
         "genesisValidatorsRoot": format!("0x{}", hex::encode(chain.genesis_validators_root.0)),
         "genesisTime": chain.genesis_time,
-        "secondsPerSlot": chain.seconds_per_slot,
+        "slotDurationMs": chain.slot_duration_ms,
+        // Kept for pages written before SLOT_DURATION_MS; a fraction for sub-second slots.
+        "secondsPerSlot": seconds_per_slot(chain.slot_duration_ms),
     });
     axum::Json(body).into_response()
+}
+
+/// `slot_duration_ms` in seconds: a whole JSON number when it is one.
+fn seconds_per_slot(slot_duration_ms: u64) -> serde_json::Value {
+    if slot_duration_ms.is_multiple_of(1000) {
+        json!(slot_duration_ms / 1000)
+    } else {
+        json!(slot_duration_ms as f64 / 1000.0)
+    }
 }
 
 async fn peers(State(shared): State<Arc<Shared>>) -> Response {

@@ -54,8 +54,9 @@ pub struct ChainConfig {
     pub genesis_validators_root: Root,
     /// Genesis time (unix seconds), when known.
     pub genesis_time: Option<u64>,
-    /// `SECONDS_PER_SLOT`.
-    pub seconds_per_slot: u64,
+    /// Slot duration in milliseconds: `SLOT_DURATION_MS`, or `SECONDS_PER_SLOT` × 1000 in
+    /// configs written before consensus-specs 1.7. Never 0.
+    pub slot_duration_ms: u64,
     /// Every fork, oldest first.
     pub forks: Vec<ForkActivation>,
     /// `BLOB_SCHEDULE`, sorted by epoch.
@@ -110,6 +111,10 @@ pub enum ChainError {
         /// Its length.
         length: usize,
     },
+    /// Neither slot-duration key is present (12 s is not assumed: a 2-second devnet's clock
+    /// would run six times slow).
+    #[error("config.yaml has neither SLOT_DURATION_MS nor SECONDS_PER_SLOT: the slot duration is needed to tell the current slot")]
+    MissingSlotDuration,
     /// The network name is not built in.
     #[error("unknown network {0:?} (built in: mainnet, sepolia, holesky, hoodi; or give a testnet directory)")]
     UnknownNetwork(String),
@@ -119,10 +124,11 @@ impl ChainConfig {
     /// Reads a `config.yaml` (the format every client uses; unknown keys are ignored).
     /// The genesis validators root comes from elsewhere (`genesis.ssz`, or the caller).
     pub fn from_config_yaml(text: &str, genesis_validators_root: Root) -> Result<Self, ChainError> {
-        let yaml: Value = serde_yaml::from_str(text).map_err(|error| ChainError::Yaml {
-            what: "config.yaml".into(),
-            detail: error.to_string(),
-        })?;
+        let yaml: Value =
+            serde_yaml::from_str(&quote_big_integers(text)).map_err(|error| ChainError::Yaml {
+                what: "config.yaml".into(),
+                detail: error.to_string(),
+            })?;
         let config = ConfigKeys(&yaml);
 
         let preset = match config.get("PRESET_BASE") {
@@ -208,7 +214,7 @@ impl ChainConfig {
             preset,
             genesis_validators_root,
             genesis_time: None,
-            seconds_per_slot: config.optional_u64("SECONDS_PER_SLOT")?.unwrap_or(12),
+            slot_duration_ms: config.slot_duration_ms()?,
             forks,
             blob_schedule,
             max_blobs_per_block_electra: config
@@ -346,6 +352,20 @@ impl ChainConfig {
             .map(|period| period.fork)
     }
 
+    /// The slot at `unix_ms` (milliseconds since 1970), or `None` without a genesis time or
+    /// before genesis.
+    pub fn slot_at_unix_ms(&self, unix_ms: u64) -> Option<Slot> {
+        let genesis_ms = self.genesis_time?.saturating_mul(1000);
+        let since_genesis = unix_ms.checked_sub(genesis_ms)?;
+        Some(since_genesis / self.slot_duration_ms.max(1))
+    }
+
+    /// The epoch at `unix_ms` (0 before genesis or without a genesis time).
+    pub fn epoch_at_unix_ms(&self, unix_ms: u64) -> Epoch {
+        self.slot_at_unix_ms(unix_ms)
+            .map_or(0, |slot| self.epoch_at_slot(slot))
+    }
+
     /// `compute_epoch_at_slot`.
     pub fn epoch_at_slot(&self, slot: Slot) -> Epoch {
         slot / self.preset.slots_per_epoch()
@@ -439,6 +459,25 @@ impl ConfigKeys<'_> {
         self.optional_u64(key)?.ok_or(ChainError::MissingKey(key))
     }
 
+    /// `SLOT_DURATION_MS` (consensus-specs 1.7 on), else `SECONDS_PER_SLOT` in milliseconds.
+    fn slot_duration_ms(&self) -> Result<u64, ChainError> {
+        let (key, ms) = match self.optional_u64("SLOT_DURATION_MS")? {
+            Some(ms) => ("SLOT_DURATION_MS", Some(ms)),
+            None => match self.optional_u64("SECONDS_PER_SLOT")? {
+                Some(seconds) => ("SECONDS_PER_SLOT", seconds.checked_mul(1000)),
+                None => return Err(ChainError::MissingSlotDuration),
+            },
+        };
+        match ms {
+            Some(ms) if ms > 0 => Ok(ms),
+            _ => Err(ChainError::InvalidValue {
+                key: key.into(),
+                value: self.get(key).map(scalar_text).unwrap_or_default(),
+                reason: "expected a slot duration above 0 and below 2^64 ms",
+            }),
+        }
+    }
+
     fn version(&self, key: &str) -> Result<Version, ChainError> {
         let value = self.get(key).ok_or_else(|| ChainError::InvalidValue {
             key: key.into(),
@@ -460,6 +499,40 @@ impl ConfigKeys<'_> {
             reason: "expected a 4-byte 0x-hex version",
         })
     }
+}
+
+/// `text` with integers too large for 64 bits quoted: serde_yaml's `Value` cannot hold them, and
+/// real configs have them (mainnet's `TERMINAL_TOTAL_DIFFICULTY: 58750000000000000000000`, and
+/// `DEPOSIT_CONTRACT_ADDRESS: 0x…`, which YAML reads as a hex integer). Only plain `KEY: number`
+/// lines are touched; nothing we read is that large.
+fn quote_big_integers(text: &str) -> std::borrow::Cow<'_, str> {
+    let quoted = |line: &str| -> Option<String> {
+        let (key, rest) = line.split_once(':')?;
+        let value = rest.split('#').next()?.trim();
+        let plain_key = !key.is_empty()
+            && key
+                .trim()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let decimal = value.len() > 19
+            && value.chars().all(|c| c.is_ascii_digit())
+            && value.parse::<u64>().is_err();
+        let hex = value.strip_prefix("0x").is_some_and(|digits| {
+            digits.chars().all(|c| c.is_ascii_hexdigit())
+                && digits.trim_start_matches('0').len() > 16
+        });
+        let big = decimal || hex;
+        (plain_key && big).then(|| format!("{key}: \"{value}\""))
+    };
+    if !text.lines().any(|line| quoted(line).is_some()) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for line in text.lines() {
+        out.push_str(&quoted(line).unwrap_or_else(|| line.to_string()));
+        out.push('\n');
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn scalar_text(value: &Value) -> String {

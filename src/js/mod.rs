@@ -77,6 +77,10 @@ export interface ConnectOptions {
   requestDeadlineMs?: number;
   /** Time connect() waits for the first peer to complete the handshake, ms (default 20000). */
   connectTimeoutMs?: number;
+  /** Shift of the clock chain time is read from (current epoch: gossip topics, Status), ms
+   * (default 0; negative: the past). For replaying recorded data, whose slots must look "now":
+   * `genesisTime * 1000 + slot * slotMs - Date.now()`. */
+  clockOffsetMs?: number;
 }
 
 /** A light-client object as the Beacon API serves it. */
@@ -370,6 +374,7 @@ impl BeaconP2P {
         config.target_peers = options.target_peers;
         config.request_timeout = options.request_timeout;
         config.request_deadline = options.request_deadline;
+        config.clock = options.clock;
         config.peers = options.direct_peers()?;
         let (candidates, problems) = bridge_candidates(&options.bridges).await;
         let mut bridge_clients = HashMap::new();

@@ -8,11 +8,11 @@ use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::browser::ApiError;
-use crate::chain::{ChainConfig, Network};
+use crate::chain::{ChainConfig, Clock, Network};
 use crate::node::{reach, relay_address, Reach};
 use crate::primitives::Root;
 
-const KNOWN_OPTIONS: [&str; 7] = [
+const KNOWN_OPTIONS: [&str; 8] = [
     "network",
     "bridges",
     "peers",
@@ -20,6 +20,7 @@ const KNOWN_OPTIONS: [&str; 7] = [
     "requestTimeoutMs",
     "requestDeadlineMs",
     "connectTimeoutMs",
+    "clockOffsetMs",
 ];
 
 /// What `connect()` accepts (unknown keys are an error: a typo should not be ignored).
@@ -35,6 +36,7 @@ struct RawOptions {
     request_timeout_ms: Option<f64>,
     request_deadline_ms: Option<f64>,
     connect_timeout_ms: Option<f64>,
+    clock_offset_ms: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,6 +76,7 @@ pub struct ConnectOptions {
     pub request_timeout: Duration,
     pub request_deadline: Duration,
     pub connect_timeout_ms: u32,
+    pub clock: Clock,
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
@@ -88,6 +91,18 @@ pub fn whole_number(name: &str, value: f64) -> Result<u64, ApiError> {
     } else {
         Err(invalid(format!(
             "{name} {value}: expected a whole number >= 0"
+        )))
+    }
+}
+
+/// A whole number of milliseconds, negative or not, from JavaScript.
+fn signed_milliseconds(name: &str, value: f64) -> Result<i64, ApiError> {
+    const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+    if value.is_finite() && value.fract() == 0.0 && value.abs() <= MAX_SAFE_INTEGER {
+        Ok(value as i64)
+    } else {
+        Err(invalid(format!(
+            "{name} {value}: expected a whole number of milliseconds (negative: the past)"
         )))
     }
 }
@@ -160,6 +175,12 @@ impl ConnectOptions {
             )?),
             connect_timeout_ms: milliseconds("connectTimeoutMs", raw.connect_timeout_ms, 20_000)?
                 as u32,
+            clock: Clock::with_offset_ms(
+                raw.clock_offset_ms
+                    .map(|v| signed_milliseconds("clockOffsetMs", v))
+                    .transpose()?
+                    .unwrap_or(0),
+            ),
         })
     }
 

@@ -40,7 +40,7 @@ use self::codec::EthResponse;
 use self::gossip::GossipValidator;
 use self::peers::{PeerInfo, PeerManager};
 use self::scheduler::{InFlight, PendingFetch};
-use crate::chain::ChainConfig;
+use crate::chain::{ChainConfig, Clock};
 use crate::primitives::{ForkDigest, Root};
 use crate::types::LightClientObject;
 
@@ -69,6 +69,10 @@ pub struct NodeConfig {
     pub rate_limited_interval: Duration,
     /// The node's identity (a fresh secp256k1 key if `None`).
     pub identity: Option<identity::Keypair>,
+    /// The clock chain time (current slot and epoch: gossip topics, our Status) is read from:
+    /// the wall clock by default. Recorded data is signed for slots in the past; a test (or a
+    /// demo) that replays it shifts this clock so those slots look "now", on every target.
+    pub clock: Clock,
 }
 
 impl NodeConfig {
@@ -83,6 +87,7 @@ impl NodeConfig {
             request_deadline: Duration::from_secs(30),
             rate_limited_interval: Duration::from_secs(10),
             identity: None,
+            clock: Clock::SYSTEM,
         }
     }
 }

@@ -5,7 +5,6 @@
 use std::collections::HashSet;
 
 use libp2p::gossipsub;
-use web_time::SystemTime;
 
 use super::{Node, NodeEvent};
 use crate::chain::ChainConfig;
@@ -14,18 +13,9 @@ use crate::types::LightClientKind;
 use crate::wire::gossip::{GossipKind, GossipTopic};
 
 impl Node {
-    /// The epoch the wall clock is in (0 before genesis or without a genesis time).
+    /// The epoch `config.clock` is in (0 before genesis or without a genesis time).
     pub(super) fn current_epoch(&self) -> u64 {
-        let chain = &self.config.chain;
-        let Some(genesis) = chain.genesis_time else {
-            return 0;
-        };
-        let now = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|since| since.as_secs())
-            .unwrap_or_default();
-        let slot = now.saturating_sub(genesis) / chain.seconds_per_slot.max(1);
-        chain.epoch_at_slot(slot)
+        self.config.clock.current_epoch(&self.config.chain)
     }
 
     pub(super) fn current_digest(&self) -> ForkDigest {

@@ -11,12 +11,14 @@ use beacon_p2p::client::{Client, Config};
 use clap::Args;
 use libp2p::Multiaddr;
 
-use crate::cli::{print_json_line, CliError, NetworkArgs};
+use crate::cli::{print_json_line, CliError, ClockArgs, NetworkArgs};
 
 #[derive(Debug, Args)]
 pub struct BridgeArgs {
     #[command(flatten)]
     network: NetworkArgs,
+    #[command(flatten)]
+    clock: ClockArgs,
     /// HTTP listener (relay, Beacon-API routes, /peers, /metrics, demo page).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -74,6 +76,7 @@ pub fn run(args: BridgeArgs) -> Result<(), CliError> {
 
 async fn bridge(args: BridgeArgs) -> Result<(), CliError> {
     let chain = args.network.chain()?;
+    let clock = args.clock.clock()?;
     if let Some(address) = args
         .peers
         .iter()
@@ -92,6 +95,7 @@ async fn bridge(args: BridgeArgs) -> Result<(), CliError> {
     config.peers = args.peers.clone();
     config.target_peers = args.target_peers.max(1);
     config.request_deadline = Duration::from_secs(args.timeout);
+    config.clock = clock;
     let client = Client::start(config).map_err(|e| CliError::Invalid(e.to_string()))?;
 
     let mut bridge_config = BridgeConfig::new(args.listen);

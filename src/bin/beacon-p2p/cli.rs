@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use beacon_p2p::chain::{ChainConfig, ChainError, Network};
+use beacon_p2p::chain::{ChainConfig, ChainError, Clock, Network};
 use beacon_p2p::primitives::Root;
 use clap::{Args, Parser, Subcommand};
 
@@ -65,6 +65,39 @@ impl NetworkArgs {
                 .map_err(|error| CliError::Usage(format!("--genesis-validators-root: {error}")))?;
         }
         Ok(chain)
+    }
+}
+
+/// The clock chain time (current epoch: gossip topics, Status, ENR) is read from. Recorded data
+/// is signed for slots in the past; shifting the clock makes those slots "now".
+#[derive(Debug, Clone, Args)]
+pub struct ClockArgs {
+    /// Shift the clock chain time is read from by this many milliseconds (negative: the past).
+    #[arg(
+        long,
+        value_name = "MS",
+        allow_hyphen_values = true,
+        conflicts_with = "clock_start"
+    )]
+    pub clock_offset_ms: Option<i64>,
+    /// Start the clock at this unix time (seconds) now; it then runs in real time.
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    pub clock_start: Option<u64>,
+}
+
+impl ClockArgs {
+    /// The clock these arguments name (the wall clock without either flag).
+    pub fn clock(&self) -> Result<Clock, CliError> {
+        match (self.clock_offset_ms, self.clock_start) {
+            (Some(offset), _) => Ok(Clock::with_offset_ms(offset)),
+            (None, Some(start)) => {
+                let start_ms = start.checked_mul(1000).ok_or_else(|| {
+                    CliError::Usage(format!("--clock-start {start}: too far in the future"))
+                })?;
+                Ok(Clock::starting_at_unix_ms(start_ms))
+            }
+            (None, None) => Ok(Clock::SYSTEM),
+        }
     }
 }
 

@@ -10,12 +10,14 @@ use futures::{FutureExt, StreamExt};
 use libp2p::Multiaddr;
 use serde_json::{json, Value};
 
-use crate::cli::{print_json_line, CliError, NetworkArgs};
+use crate::cli::{print_json_line, CliError, ClockArgs, NetworkArgs};
 
 #[derive(Debug, Args)]
 pub struct FetchArgs {
     #[command(flatten)]
     network: NetworkArgs,
+    #[command(flatten)]
+    clock: ClockArgs,
     /// A peer to dial: /ip4/…/tcp/…/p2p/<peer id> (repeatable).
     #[arg(long = "peer", value_name = "MULTIADDR")]
     peers: Vec<Multiaddr>,
@@ -75,6 +77,7 @@ pub fn run(args: FetchArgs) -> Result<(), CliError> {
 
 async fn fetch(args: FetchArgs) -> Result<(), CliError> {
     let chain = args.network.chain()?;
+    let clock = args.clock.clock()?;
     let mut peers = args.peers.clone();
     let bootnodes = if args.bootnodes.is_empty() && peers.is_empty() {
         chain.bootnodes.clone()
@@ -109,6 +112,7 @@ async fn fetch(args: FetchArgs) -> Result<(), CliError> {
     config.target_peers = args.target_peers;
     config.request_deadline = Duration::from_secs(args.timeout);
     config.request_timeout = Duration::from_secs(args.request_timeout);
+    config.clock = clock;
     let client = Client::start(config).map_err(|e| CliError::Invalid(e.to_string()))?;
     let result = run_command(&client, args.what).await;
     client.shutdown().await;

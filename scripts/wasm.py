@@ -88,23 +88,27 @@ def stop(process):
 
 
 @contextlib.contextmanager
-def test_servers(port):
+def test_servers(port, events_file):
     """The js-libp2p test peer (TCP only) and a bridge on 127.0.0.1:`port` that relays to it,
-    stopped by PID afterwards. Yields the bridge's URL."""
+    stopped by PID afterwards; the peer's event lines go to `events_file`. Yields the bridge's
+    URL."""
     processes = []
     www = tempfile.mkdtemp(prefix="beacon-p2p-wasm-test-")
     try:
         # Start in period 3 so that updates 1..3 are all "past" for the peer. With 2 s slots the
         # replay stays in periods 3-4 for about four minutes before it loops to the beginning.
+        # mplex only, like Lodestar: its strict stream handling is what the browser must survive.
         peer = subprocess.Popen(
-            ["node", "tests/peer/peer.mjs", "--slot-ms", "2000", "--start-slot", "200"],
+            ["node", "tests/peer/peer.mjs", "--slot-ms", "2000", "--start-slot", "200",
+             "--muxers", "mplex"],
             cwd=ROOT, stdout=subprocess.PIPE, text=True)
         processes.append(peer)
         hello = json.loads(peer.stdout.readline() or "{}")
         if "multiaddr" not in hello:
             raise SystemExit("the test peer did not start (run scripts/setup.sh for its npm packages)")
-        # Keep draining its event lines so it never blocks on a full pipe.
-        subprocess.Popen(["cat"], stdin=peer.stdout, stdout=subprocess.DEVNULL)
+        # Keep draining its event lines so it never blocks on a full pipe; they are checked after
+        # the suites (check_peer_events).
+        subprocess.Popen(["cat"], stdin=peer.stdout, stdout=open(events_file, "w"))
         with open(os.path.join(www, "expected.json"), "w") as f:
             json.dump(expected_objects(hello["peerId"]), f)
         bridge = subprocess.Popen(
@@ -133,6 +137,34 @@ def test_servers(port):
         shutil.rmtree(www, ignore_errors=True)
 
 
+def check_peer_events(events_file):
+    """What the browser clients did to the peer: a real Lodestar drops a connection that sends it
+    more than five messages a second on streams it has closed (js-mplex, which the peer runs with
+    Lodestar's options). None may have hit that limit, and none may have come late on a
+    light-client request stream (that was a bodyless request's write-close, every time)."""
+    events = []
+    for line in events_file.read_text().splitlines():
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            pass
+    aborts = [e for e in events if e.get("event") == "mplex-abort"]
+    missing = [e for e in events if e.get("event") == "mplex-missing-stream"]
+    late = [e for e in missing if "/light_client_" in (e.get("protocol") or "")]
+    requests = sum(1 for e in events if e.get("event") == "request")
+    print(f"test peer: {requests} requests served, {len(missing)} messages on closed streams "
+          f"({', '.join(sorted({str(e.get('protocol')) for e in missing})) or 'none'}), "
+          f"{len(aborts)} connections dropped for them", flush=True)
+    if requests == 0:
+        print("the browser suites sent the test peer no request", file=sys.stderr)
+        return 1
+    if aborts or late:
+        print(f"the peer dropped {len(aborts)} connection(s); late messages on light-client "
+              f"streams: {late}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main():
     if len(sys.argv) < 2 or sys.argv[1] not in ("test", "build"):
         sys.exit(__doc__)
@@ -157,8 +189,10 @@ def main():
                       ["cargo", "test", "--locked", "--target", "wasm32-unknown-unknown", "--no-run"]):
             if run(build, env) != 0:
                 return 1
-        with test_servers(port):
-            return run(args + extra, env)
+        events_file = ROOT / "target" / "wasm-test-peer-events.jsonl"
+        with test_servers(port, events_file):
+            status = run(args + extra, env)
+        return status or check_peer_events(events_file)
     build = config.get("build", {})
     if "opt-level" in build:
         env["CARGO_PROFILE_RELEASE_OPT_LEVEL"] = str(build["opt-level"])

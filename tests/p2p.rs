@@ -542,3 +542,54 @@ async fn a_shifted_clock_puts_status_and_topics_in_a_future_fork() {
     assert!(client.peers().await.iter().any(|p| p.connected));
     client.shutdown().await;
 }
+
+/// A call in flight when the only peer's connection drops waits for the peer to come back (within
+/// the call's deadline) instead of failing at once with "no peer can answer".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_rides_out_a_reconnect() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let key = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
+    let stalling = TestPeer::start(&[
+        "--port",
+        &port,
+        "--private-key-hex",
+        key,
+        "--fault",
+        "never-answer",
+    ]);
+    let client = start_client(&[&stalling], |config| {
+        config.request_timeout = Duration::from_secs(10);
+        config.request_deadline = Duration::from_secs(40);
+    });
+    stalling
+        .wait_for(Duration::from_secs(10), |e| e["event"] == "connection")
+        .expect("client connected");
+    let call = {
+        let client = client.clone();
+        tokio::spawn(async move { client.finality_update().await })
+    };
+    stalling
+        .wait_for(Duration::from_secs(10), |e| {
+            e["event"] == "request" && e["fault"] == "never-answer"
+        })
+        .expect("the call reached the peer");
+    // The peer goes away with the call in flight, and comes back on the same address and key.
+    drop(stalling);
+    let healthy = TestPeer::start(&["--port", &port, "--private-key-hex", key]);
+    let update = call
+        .await
+        .unwrap()
+        .expect("the call waited for the peer to come back");
+    assert!(in_capture("finality_update", update.to_beacon_api_json()));
+    assert!(healthy
+        .events()
+        .iter()
+        .any(|e| e["event"] == "request"
+            && e["protocol"].as_str().unwrap_or("").contains("finality")));
+    client.shutdown().await;
+}

@@ -78,6 +78,8 @@ pub struct PeerRecord {
     pub last_request: HashMap<Protocol, Instant>,
     /// Last time it sent or answered anything.
     pub last_seen: Option<Instant>,
+    /// When its connection last went down.
+    pub dropped_at: Option<Instant>,
     /// Whether we dialed it (static or discovered candidate) rather than it dialing us.
     pub candidate: bool,
 }
@@ -98,6 +100,7 @@ impl PeerRecord {
             inflight: HashMap::new(),
             last_request: HashMap::new(),
             last_seen: None,
+            dropped_at: None,
             candidate,
         }
     }
@@ -196,6 +199,7 @@ impl PeerManager {
     pub fn disconnected(&mut self, peer: PeerId, now: Instant) {
         let record = self.record(peer);
         record.connected = false;
+        record.dropped_at = Some(now);
         record.status = None;
         record.inflight.clear();
         if record.score < 0.0 || record.failures > 0 {
@@ -340,6 +344,19 @@ impl PeerManager {
         self.peers
             .iter()
             .any(|(peer, record)| record.can_serve(protocol) && !exclude.contains(peer))
+    }
+
+    /// Whether a peer that could serve `protocol` lost its connection since `since` and will be
+    /// dialed again before `by`: a request then waits for it rather than failing at once.
+    pub fn may_return(&self, protocol: Protocol, since: Instant, by: Instant) -> bool {
+        self.peers.values().any(|record| {
+            record.candidate
+                && !record.connected
+                && record.address.is_some()
+                && !record.unsupported.contains(&protocol)
+                && record.dropped_at.is_some_and(|dropped| dropped >= since)
+                && record.backoff_until.is_none_or(|until| until < by)
+        })
     }
 
     /// Every peer we know or knew, for `Client::peers`.

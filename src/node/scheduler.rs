@@ -159,6 +159,8 @@ pub(super) struct PendingFetch {
     tried: Vec<PeerId>,
     attempts: Vec<String>,
     unavailable: Vec<String>,
+    /// Peers whose connection went away during an attempt, once per loss.
+    lost: Vec<PeerId>,
     /// How the most recent attempt failed.
     last_failure: Option<Outcome>,
 }
@@ -170,6 +172,15 @@ pub(super) enum InFlight {
     MetaData,
     Ping,
     Goodbye,
+}
+
+/// How often one request is retried on a peer whose connection keeps going away.
+const MAX_LOSSES_PER_PEER: usize = 3;
+
+impl PendingFetch {
+    fn losses_on(&self, peer: PeerId) -> usize {
+        self.lost.iter().filter(|lost| **lost == peer).count()
+    }
 }
 
 /// How long a request waits for peers to connect before "nobody serves it" is final.
@@ -199,6 +210,7 @@ impl Node {
             attempts: Vec::new(),
             last_failure: None,
             unavailable: Vec::new(),
+            lost: Vec::new(),
         });
     }
 
@@ -249,7 +261,10 @@ impl Node {
                         && !self.peers.anyone_serves(protocol, &pending.tried)
                         && self.peers.handshaking() == 0
                         && self.dialing.is_empty()
-                        && self.peers.to_dial(now, &self.dialing).is_empty();
+                        && self.peers.to_dial(now, &self.dialing).is_empty()
+                        && !self
+                            .peers
+                            .may_return(protocol, pending.created, pending.deadline);
                     if gave_up {
                         let pending = self.queue.remove(index).expect("index in range");
                         if !pending.unavailable.is_empty()
@@ -307,6 +322,19 @@ impl Node {
                 (None, "does not speak the protocol".to_string())
             }
             Err(OutboundFailure::Timeout) => (Some(Outcome::Timeout), "timed out".into()),
+            Err(failure)
+                if is_connection_loss(&failure)
+                    && pending.losses_on(peer) < MAX_LOSSES_PER_PEER =>
+            {
+                // Not the peer's answer but its connection: once it is back (within the
+                // request's deadline), it may be asked again.
+                pending.attempts.push(format!("{peer}: {failure}"));
+                pending.lost.push(peer);
+                pending.tried.retain(|tried| *tried != peer);
+                tracing::info!(%peer, %protocol, %failure, "connection lost; will retry");
+                self.queue.push_front(pending);
+                return;
+            }
             Err(error) => (Some(Outcome::Broken), error.to_string()),
             Ok(EthResponse {
                 chunks: Err(error), ..
@@ -441,6 +469,22 @@ fn is_refusal(failure: &OutboundFailure) -> bool {
     match failure {
         OutboundFailure::UnsupportedProtocols => true,
         OutboundFailure::Io(error) => is_protocol_refusal(error),
+        _ => false,
+    }
+}
+
+/// Whether a request failed because its connection went away (the peer may come back).
+fn is_connection_loss(failure: &OutboundFailure) -> bool {
+    use std::io::ErrorKind;
+    match failure {
+        OutboundFailure::ConnectionClosed | OutboundFailure::DialFailure => true,
+        OutboundFailure::Io(error) => matches!(
+            error.kind(),
+            ErrorKind::BrokenPipe
+                | ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::NotConnected
+        ),
         _ => false,
     }
 }

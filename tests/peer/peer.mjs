@@ -481,20 +481,22 @@ function loadCapture(dir, preset) {
 
   // replay steps: arrivals that came together (within 0.5 s of the step's first arrival) form one step.
   // `at` (unix seconds, for --clock-start): genesis_time + t when t counts from genesis (meta.json has
-  // `clock`, synthnet); else t counts from the first arrival, which is placed at genesis_time + its
-  // signature slot × slot duration.
+  // `clock`, synthnet); else (devnet capture) t counts from the start of recording, and the arrivals are
+  // placed as early as possible with none before its signature slot starts:
+  // at = genesis_time + max(signature_slot × slot duration − t) + t.
   const arrivals = JSON.parse(readFileSync(join(dir, "arrivals.json"), "utf8"));
   const tFromGenesis = meta.clock !== undefined;
   const steps = [];
-  let anchor = null;
+  let offset = tFromGenesis ? 0 : -Infinity;
   for (const a of arrivals) {
     const obj = objects[a.kind]?.get(a.file);
     if (!obj) throw new Error(`arrivals.json: ${a.kind}/${a.file} not found`);
-    if (anchor === null) anchor = tFromGenesis ? genesisTime : genesisTime + (obj.signatureSlot * slotMsCfg) / 1000 - a.t;
+    if (!tFromGenesis) offset = Math.max(offset, (obj.signatureSlot * slotMsCfg) / 1000 - a.t);
     const last = steps[steps.length - 1];
     if (last && a.t - last.t < 0.5) last.entries.push(obj);
-    else steps.push({ t: a.t, at: anchor + a.t, entries: [obj] });
+    else steps.push({ t: a.t, entries: [obj] });
   }
+  for (const st of steps) st.at = genesisTime + offset + st.t;
   if (steps.length === 0) throw new Error("arrivals.json is empty");
 
   // every digest the data spans (objects by their slot, gossip by signature slot)

@@ -1133,7 +1133,13 @@ async function startRest(port) {
   const route = (url, wantsSsz) => {
     const path = url.pathname;
     if (cap.hasBlocks && path.startsWith(BLOCKS) && path.length > BLOCKS.length && !path.slice(BLOCKS.length).includes("/")) {
-      return blockRoute(decodeURIComponent(path.slice(BLOCKS.length)), wantsSsz);
+      let id;
+      try {
+        id = decodeURIComponent(path.slice(BLOCKS.length));
+      } catch {
+        return e400(`Invalid block id '${path.slice(BLOCKS.length)}'`);
+      }
+      return blockRoute(id, wantsSsz);
     }
     if (!path.startsWith(PREFIX)) return e404(`no route ${path}`);
     const rest = path.slice(PREFIX.length);

@@ -20,6 +20,7 @@ import { createSecp256k1PeerId } from "@libp2p/peer-id-factory";
 import { multiaddr } from "@multiformats/multiaddr";
 
 import {
+  BLOCK_PROTOCOLS,
   ByteReader,
   PROTOCOLS,
   RESULT,
@@ -199,11 +200,25 @@ const lcBounds = {
   [PROTOCOLS.finalityUpdate]: ssz.deneb.LightClientFinalityUpdate,
   [PROTOCOLS.optimisticUpdate]: ssz.deneb.LightClientOptimisticUpdate,
 };
-const request = (conn, protocol, body, o = {}) =>
+// js-libp2p's mplex sends its write-close (CLOSE) a moment after the request data, so with the peer
+// closing a stream as soon as its response is written (like Lodestar), each request of this client
+// costs one "missing stream" message on the peer; more than five in a second and js-mplex drops the
+// connection (how Lodestar treats such a client). On a loaded machine the CLOSE is late every time, so
+// requests on an mplex connection are paced: at most one per 300 ms, and none in the first second of
+// the connection (identify and the peer's Status/Ping/MetaData cost a few such messages already).
+const lastMplexRequest = new WeakMap();
+async function paceMplex(conn) {
+  if (conn.multiplexer !== "/mplex/6.7.0") return;
+  const wait = Math.max((lastMplexRequest.get(conn) ?? 0) + 300, (conn.timeline?.open ?? 0) + 1000) - Date.now();
+  if (wait > 0) await sleep(wait);
+  lastMplexRequest.set(conn, Date.now());
+}
+const request = async (conn, protocol, body, o = {}) =>
+  (await paceMplex(conn),
   sendRequest(conn, protocol, body, {
     timeoutMs: o.timeoutMs ?? 8000,
     bounds: lcBounds[protocol] ? () => ({ min: lcBounds[protocol].minSize, max: lcBounds[protocol].maxSize }) : undefined,
-  });
+  }));
 
 // capture files
 const captureFiles = (kind) => new Map(readdirSync(join(DATA, kind)).filter((f) => f.endsWith(".ssz")).map((f) => [f, new Uint8Array(readFileSync(join(DATA, kind, f)))]));
@@ -308,7 +323,9 @@ async function sessionTests(peer, muxer) {
     const want = new Set(peer.info.protocols);
     const got = new Set(idn.protocols);
     check(`${tag} identify protocols == first-line protocols`, want.size === got.size && [...want].every((p) => got.has(p)), JSON.stringify(idn.protocols));
-    check(`${tag} identify lists all 8 req/resp protocols`, Object.values(PROTOCOLS).every((p) => got.has(p)));
+    // the devnet capture has no blocks/, so the two block protocols are not served there
+    check(`${tag} identify lists all 8 req/resp protocols`, Object.values(PROTOCOLS).filter((p) => !BLOCK_PROTOCOLS.has(p)).every((p) => got.has(p)));
+    check(`${tag} identify lists no block protocol (no blocks/ in the capture)`, [...BLOCK_PROTOCOLS].every((p) => !got.has(p)));
     check(`${tag} identify agent version`, idn.agentVersion === "beacon-p2p-test-peer/js-libp2p-1.4.3", idn.agentVersion);
   }
 
@@ -364,6 +381,7 @@ async function sessionTests(peer, muxer) {
     const miss = await request(conn, PROTOCOLS.bootstrap, new Uint8Array(32).fill(0xab));
     check(`${tag} bootstrap unknown root: result 3 "bootstrap not available"`, miss.chunks.length === 1 && miss.chunks[0].result === 3 && miss.chunks[0].errorMessage === "bootstrap not available", JSON.stringify(miss.chunks.map((c) => [c.result, c.errorMessage])));
     // malformed request (31 bytes) -> invalid request
+    await paceMplex(conn);
     const s = await conn.newStream(PROTOCOLS.bootstrap);
     await s.sink([encodeRequest(new Uint8Array(31))]);
     const bad = await readResponse(new ByteReader(s.source), { contextBytes: true });
@@ -493,9 +511,292 @@ async function freePort() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// E. the synthnet data set (mainnet preset, electra -> fulu -> fulu BPO1, blocks). The selftest itself
+// runs with the minimal preset, so everything here is compared byte for byte with the files.
+
+const SYN = join(HERE, "../data/synthnet");
+const SYN_META = existsSync(join(SYN, "meta.json")) ? JSON.parse(readFileSync(join(SYN, "meta.json"), "utf8")) : null;
+const SYN_DIGESTS = { electra: "0xad532ceb", fulu: "0xcc2c5cdb", fulu_bpo1: "0xcb0d1acc" }; // synthnet README
+const synManifest = () => new Map(JSON.parse(readFileSync(join(SYN, "manifest.json"), "utf8")).map((m) => [m.path, m]));
+const synBlocks = () =>
+  readdirSync(join(SYN, "blocks"))
+    .filter((f) => f.endsWith(".ssz"))
+    .map((f) => ({ file: f, stem: `blocks/${f.replace(/\.ssz$/, "")}`, slot: Number(f.split("_")[0]), root: /_(0x[0-9a-f]{64})\.ssz$/.exec(f)[1], bytes: new Uint8Array(readFileSync(join(SYN, "blocks", f))) }))
+    .sort((a, b) => a.slot - b.slot);
+const synFiles = (kind) => new Map(readdirSync(join(SYN, kind)).filter((f) => f.endsWith(".ssz")).map((f) => [f.replace(/\.ssz$/, ""), new Uint8Array(readFileSync(join(SYN, kind, f)))]));
+const byRangeBody = (start, count, stepN = 1) => new Uint8Array([...u64le(start), ...u64le(count), ...u64le(stepN)]);
+const rootsBody = (roots) => new Uint8Array(roots.flatMap((r) => [...fromHex(r)]));
+const rawRequest = (conn, protocol, body, o = {}) => sendRequest(conn, protocol, body, { timeoutMs: o.timeoutMs ?? 8000 }); // no LC bounds (those are minimal preset here)
+const synStatus = (digest) => ssz.phase0.Status.serialize({ forkDigest: fromHex(digest), finalizedRoot: new Uint8Array(32), finalizedEpoch: 0, headRoot: new Uint8Array(32), headSlot: 0 });
+
+async function synthnetTests() {
+  const manifest = synManifest();
+  const blocks = synBlocks();
+  const ctxOf = (stem) => manifest.get(stem)?.fork_digest;
+  // chunks == these blocks, in order, byte-equal, each with the manifest's context bytes
+  const sameBlocks = (chunks, want) => chunks.length === want.length && chunks.every((c, i) => c.result === 0 && bytesEqual(c.payload, want[i].bytes) && toHex(c.context) === ctxOf(want[i].stem));
+  const desc = (chunks) => JSON.stringify(chunks.map((c) => [c.result, c.context && toHex(c.context), blocks.find((b) => bytesEqual(b.bytes, c.payload))?.slot ?? c.errorMessage ?? c.payload.length]));
+
+  const p = await startPeer(["--data", SYN, "--slot-ms", "400", "--rest-port", "0", "--no-handshake"]);
+  const client = await makeClient(["yamux"]);
+  try {
+    const info = p.info;
+    check("synthnet first line: preset mainnet, 12000 ms slots, 147 blocks", info.preset === "mainnet" && info.slotDurationMs === 12000 && info.blocks === 147, JSON.stringify({ preset: info.preset, slotDurationMs: info.slotDurationMs, blocks: info.blocks }));
+    check("synthnet digests: electra 0xad532ceb, fulu 0xcc2c5cdb, fulu_bpo1 0xcb0d1acc (README)", JSON.stringify(info.forkDigests.map((d) => [d.name, d.digest])) === JSON.stringify(Object.entries(SYN_DIGESTS)), JSON.stringify(info.forkDigests));
+    check("synthnet: subscribed to both LC topics of every digest", info.topics.length === 6 && Object.values(SYN_DIGESTS).every((d) => info.topics.includes(`/eth2/${d.slice(2)}/light_client_finality_update/ssz_snappy`) && info.topics.includes(`/eth2/${d.slice(2)}/light_client_optimistic_update/ssz_snappy`)), JSON.stringify(info.topics));
+    check("synthnet first line: forkDigest (Status) = fulu_bpo1 at the replay head", info.forkDigest === SYN_DIGESTS.fulu_bpo1, info.forkDigest);
+    check("synthnet: block protocols advertised", info.protocols.includes(PROTOCOLS.blocksByRange) && info.protocols.includes(PROTOCOLS.blocksByRoot));
+    const conn = await dial(client, p);
+    const me = client.peerId.toString();
+
+    await step("synthnet status", async () => {
+      const r = await rawRequest(conn, PROTOCOLS.status, synStatus(SYN_DIGESTS.fulu_bpo1));
+      const s = ssz.phase0.Status.deserialize(r.chunks[0].payload);
+      check("synthnet Status: fork_digest 0xcb0d1acc, head slot in the stream", toHex(s.forkDigest) === SYN_DIGESTS.fulu_bpo1 && s.headSlot >= 13221823, `${toHex(s.forkDigest)} ${s.headSlot}`);
+      const ev = await p.waitFor((e) => e.event === "status" && e.from === me, 3000);
+      check("synthnet status event: forkDigestMatches for 0xcb0d1acc", ev?.forkDigestMatches === true);
+    });
+
+    await step("synthnet blocks_by_range", async () => {
+      const P0 = 13148160;
+      let r = await rawRequest(conn, PROTOCOLS.blocksByRange, byRangeBody(P0, 128));
+      const want0 = blocks.filter((b) => b.slot >= P0 && b.slot < P0 + 128);
+      check("by_range(13148160, 128): the 4 blocks of [start, start+128) ascending, byte-equal, electra context", want0.length === 4 && sameBlocks(r.chunks, want0), desc(r.chunks));
+      const ev = await p.waitFor((e) => e.event === "request" && e.protocol === PROTOCOLS.blocksByRange && e.from === me, 3000);
+      check("by_range request event: {start_slot, count, step}, chunks, slots", ev?.request?.start_slot === String(P0) && ev.request.count === "128" && ev.chunks === 4 && ev.result === 0 && ev.slots?.length === 4, JSON.stringify(ev));
+      // the dense end: every slot of the last 3 epochs but the missed one, in BPO1
+      const S = 13221792;
+      r = await rawRequest(conn, PROTOCOLS.blocksByRange, byRangeBody(S, 96));
+      const want1 = blocks.filter((b) => b.slot >= S && b.slot < S + 96);
+      check(`by_range(${S}, 96): ${want1.length} blocks, missed slot 13221864 skipped, BPO1 context`, want1.length > 80 && !want1.some((b) => b.slot === 13221864) && sameBlocks(r.chunks, want1) && r.chunks.every((c) => toHex(c.context) === SYN_DIGESTS.fulu_bpo1), desc(r.chunks).slice(0, 200));
+      // one range per fork period, so the context bytes follow the block's slot across electra -> fulu -> BPO1
+      const starts = [13164480, 13205568 - 64]; // period 1607 (fulu), 1612 (BPO1)
+      for (const st of starts) {
+        r = await rawRequest(conn, PROTOCOLS.blocksByRange, byRangeBody(st, 128));
+        const want = blocks.filter((b) => b.slot >= st && b.slot < st + 128);
+        check(`by_range(${st}, 128): byte-equal, context of each block's slot (${[...new Set(want.map((b) => ctxOf(b.stem)))].join(",")})`, want.length > 0 && sameBlocks(r.chunks, want), desc(r.chunks));
+      }
+      r = await rawRequest(conn, PROTOCOLS.blocksByRange, byRangeBody(S, 1000));
+      check("by_range count 1000: capped at 128 slots", sameBlocks(r.chunks, blocks.filter((b) => b.slot >= S && b.slot < S + 128)), desc(r.chunks).slice(0, 120));
+      r = await rawRequest(conn, PROTOCOLS.blocksByRange, byRangeBody(P0 + 1, 31));
+      check("by_range over empty slots: no chunks", r.chunks.length === 0, desc(r.chunks));
+      r = await rawRequest(conn, PROTOCOLS.blocksByRange, byRangeBody(P0, 10, 2));
+      check("by_range step 2: result 1", r.chunks.length === 1 && r.chunks[0].result === RESULT.INVALID_REQUEST, desc(r.chunks));
+    });
+
+    await step("synthnet blocks_by_root", async () => {
+      const a = blocks[0];
+      const b = blocks.find((x) => ctxOf(x.stem) === SYN_DIGESTS.fulu);
+      const c = blocks.at(-1);
+      const unknown = `0x${"ab".repeat(32)}`;
+      let r = await rawRequest(conn, PROTOCOLS.blocksByRoot, rootsBody([c.root, unknown, a.root, b.root]));
+      check("by_root([bpo1, unknown, electra, fulu]): the 3 known blocks in request order, byte-equal, contexts per slot", sameBlocks(r.chunks, [c, a, b]), desc(r.chunks));
+      const ev = await p.waitFor((e) => e.event === "request" && e.protocol === PROTOCOLS.blocksByRoot && e.from === me, 3000);
+      check("by_root request event: {roots}, chunks 3", JSON.stringify(ev?.request?.roots) === JSON.stringify([c.root, unknown, a.root, b.root]) && ev.chunks === 3, JSON.stringify(ev));
+      r = await rawRequest(conn, PROTOCOLS.blocksByRoot, rootsBody(blocks.slice(0, 128).map((x) => x.root)));
+      check("by_root with 128 roots: 128 blocks", sameBlocks(r.chunks, blocks.slice(0, 128)), `${r.chunks.length}`);
+      r = await rawRequest(conn, PROTOCOLS.blocksByRoot, new Uint8Array(0));
+      check("by_root with no roots: no chunks", r.chunks.length === 0, desc(r.chunks));
+      r = await rawRequest(conn, PROTOCOLS.blocksByRoot, new Uint8Array(33));
+      check("by_root with 33 bytes: result 1", r.chunks.length === 1 && r.chunks[0].result === RESULT.INVALID_REQUEST, desc(r.chunks));
+      r = await rawRequest(conn, PROTOCOLS.blocksByRoot, new Uint8Array(129 * 32));
+      check("by_root with 129 roots: result 1", r.chunks.length === 1 && r.chunks[0].result === RESULT.INVALID_REQUEST, desc(r.chunks));
+    });
+
+    await step("synthnet light-client objects", async () => {
+      const boots = synFiles("bootstrap");
+      const cp = SYN_META.checkpoint_root;
+      let r = await rawRequest(conn, PROTOCOLS.bootstrap, fromHex(cp));
+      const bootStem = [...boots.keys()].find((k) => k.endsWith(cp));
+      check("synthnet bootstrap(checkpoint): byte-equal, context 0xad532ceb", r.chunks.length === 1 && bytesEqual(r.chunks[0].payload, boots.get(bootStem)) && toHex(r.chunks[0].context) === SYN_DIGESTS.electra, desc(r.chunks));
+      const ups = synFiles("updates");
+      r = await rawRequest(conn, PROTOCOLS.updatesByRange, new Uint8Array([...u64le(1605), ...u64le(9)]));
+      const okUps = r.chunks.length === 9 && r.chunks.every((c, i) => c.result === 0 && bytesEqual(c.payload, ups.get(`period_${1605 + i}`)) && toHex(c.context) === ctxOf(`updates/period_${1605 + i}`));
+      check("synthnet updates_by_range(1605, 9): byte-equal, contexts electra/fulu/BPO1 as in manifest.json", okUps, JSON.stringify(r.chunks.map((c) => [c.result, c.context && toHex(c.context)])));
+      const fins = synFiles("finality_update");
+      r = await rawRequest(conn, PROTOCOLS.finalityUpdate, null);
+      check("synthnet finality_update: a file's bytes, context 0xcb0d1acc", r.chunks.length === 1 && [...fins.values()].some((b) => bytesEqual(b, r.chunks[0].payload)) && toHex(r.chunks[0].context) === SYN_DIGESTS.fulu_bpo1, desc(r.chunks));
+    });
+
+    await step("synthnet gossip", async () => {
+      const topic = `/eth2/${SYN_DIGESTS.fulu_bpo1.slice(2)}/light_client_optimistic_update/ssz_snappy`;
+      const got = new Promise((res) => client.services.pubsub.addEventListener("message", (e) => { if (e.detail.topic === topic) res(e.detail); }));
+      for (const t of p.info.topics) client.services.pubsub.subscribe(t);
+      const msg = await Promise.race([got, sleep(6000).then(() => null)]);
+      const opts = synFiles("optimistic_update");
+      check("synthnet gossip: an optimistic update on the BPO1 topic, payload == a file", msg && [...opts.values()].some((b) => bytesEqual(b, gossipDecode(msg.data))), msg ? "payload differs" : "nothing");
+      const pub = p.events.find((e) => e.event === "published");
+      check("synthnet published events use the digest of the signature slot (BPO1)", pub && pub.topic.includes(SYN_DIGESTS.fulu_bpo1.slice(2)), JSON.stringify(pub));
+    });
+
+    await step("synthnet REST blocks", async () => {
+      const base = `http://${p.info.rest}`;
+      const get = async (path, headers = {}) => {
+        const r = await fetch(base + path, { headers });
+        const buf = new Uint8Array(await r.arrayBuffer());
+        return { status: r.status, headers: r.headers, bytes: buf, text: new TextDecoder().decode(buf) };
+      };
+      const fileJson = (b) => JSON.stringify(JSON.parse(readFileSync(join(SYN, "blocks", b.file.replace(/\.ssz$/, ".json")), "utf8")));
+      const a = blocks[0];
+      let r = await get(`/eth/v2/beacon/blocks/${a.slot}`);
+      check("REST blocks/{slot}: the file's JSON re-serialized, byte-equal", r.status === 200 && r.text === fileJson(a) && r.headers.get("eth-consensus-version") === "electra", `${r.status} ${r.text.slice(0, 80)}`);
+      const f = blocks.find((x) => ctxOf(x.stem) === SYN_DIGESTS.fulu);
+      r = await get(`/eth/v2/beacon/blocks/${f.root}`);
+      check("REST blocks/{root} (fulu): byte-equal JSON, version fulu", r.status === 200 && r.text === fileJson(f) && JSON.parse(r.text).version === "fulu", `${r.status}`);
+      r = await get(`/eth/v2/beacon/blocks/${f.slot}`, { accept: "application/octet-stream" });
+      check("REST blocks SSZ (Accept: application/octet-stream): the .ssz bytes, Eth-Consensus-Version fulu", r.status === 200 && bytesEqual(r.bytes, f.bytes) && r.headers.get("content-type") === "application/octet-stream" && r.headers.get("eth-consensus-version") === "fulu", `${r.status} ${r.headers.get("content-type")}`);
+      r = await get(`/eth/v2/beacon/blocks/head`);
+      const head = r.status === 200 ? JSON.parse(r.text) : null;
+      check("REST blocks/head: a block of the dense tail, at or before the replay's slot", head && Number(head.data.message.slot) >= 13221824 && blocks.some((b) => b.slot === Number(head.data.message.slot) && r.text === fileJson(b)), `${r.status}`);
+      // finalized: the block of the finality update's finalized header (retried once if the replay stepped in between)
+      let okFin = false;
+      let detail = "";
+      for (let i = 0; i < 2 && !okFin; i++) {
+        const fu = JSON.parse((await get("/eth/v1/beacon/light_client/finality_update")).text);
+        const fb = await get("/eth/v2/beacon/blocks/finalized");
+        detail = `${fb.status} ${fu.data.finalized_header.beacon.slot}`;
+        okFin = fb.status === 200 && JSON.parse(fb.text).data.message.slot === fu.data.finalized_header.beacon.slot;
+      }
+      check("REST blocks/finalized: the block of the latest finality update's finalized header", okFin, detail);
+      r = await get(`/eth/v2/beacon/blocks/13221864`);
+      check("REST blocks of the missed slot: 404 {code, message}", r.status === 404 && JSON.parse(r.text).code === 404, `${r.status} ${r.text}`);
+      r = await get(`/eth/v2/beacon/blocks/0x${"ab".repeat(32)}`);
+      check("REST blocks of an unknown root: 404", r.status === 404, `${r.status}`);
+      r = await get(`/eth/v2/beacon/blocks/12ab`);
+      check("REST blocks with a malformed id: 400 {code, message}", r.status === 400 && JSON.parse(r.text).code === 400, `${r.status} ${r.text}`);
+      r = await get(`/eth/v1/beacon/light_client/updates?start_period=1605&count=9`);
+      const items = r.status === 200 ? JSON.parse(r.text) : [];
+      const sameItem = (it, period) => { const want = JSON.parse(readFileSync(join(SYN, "updates", `period_${period}.json`), "utf8"))[0]; return it.version === want.version && JSON.stringify(it.data) === JSON.stringify(want.data); };
+      check("REST updates(1605, 9) on synthnet: top-level array of {version, data} == updates/*.json", Array.isArray(items) && items.length === 9 && items.every((it, i) => sameItem(it, 1605 + i)), `${r.status} ${items.length}`);
+      const boot = JSON.parse((await get(`/eth/v1/beacon/light_client/bootstrap/${SYN_META.checkpoint_root}`)).text);
+      const wantBoot = JSON.parse(readFileSync(join(SYN, "bootstrap", readdirSync(join(SYN, "bootstrap")).find((x) => x.endsWith(`${SYN_META.checkpoint_root}.json`))), "utf8"));
+      check("REST bootstrap on synthnet == the file's JSON", boot.version === "electra" && JSON.stringify(boot.data) === JSON.stringify(wantBoot.data));
+    });
+  } finally {
+    await client.stop();
+    await p.stop();
+  }
+
+  // --fault wrong-block (scoped to the block protocols by default); the light-client protocols stay healthy
+  await step("synthnet --fault wrong-block", async () => {
+    const q = await startPeer(["--data", SYN, "--fault", "wrong-block", "--no-gossip", "--no-handshake"]);
+    const c = await makeClient(["yamux"]);
+    try {
+      check("--fault wrong-block: first line faultProtocols blocks", q.info.fault === "wrong-block" && q.info.faultProtocols === "blocks", JSON.stringify([q.info.fault, q.info.faultProtocols]));
+      const conn = await dial(c, q);
+      const a = blocks[5];
+      let r = await rawRequest(conn, PROTOCOLS.blocksByRoot, rootsBody([a.root]));
+      const other = r.chunks.length === 1 && blocks.find((b) => bytesEqual(b.bytes, r.chunks[0].payload));
+      check("wrong-block by_root: one block, a different (valid) block than asked", other && other.root !== a.root, desc(r.chunks));
+      r = await rawRequest(conn, PROTOCOLS.blocksByRange, byRangeBody(blocks[0].slot, 1));
+      const got = r.chunks.length >= 1 && blocks.find((b) => bytesEqual(b.bytes, r.chunks[0].payload));
+      check("wrong-block by_range(first slot, 1): a block outside [start, start+1)", got && got.slot !== blocks[0].slot, desc(r.chunks));
+      check("wrong-block: request event has fault wrong-block", await q.waitFor((e) => e.event === "request" && e.fault === "wrong-block", 3000));
+      r = await rawRequest(conn, PROTOCOLS.finalityUpdate, null);
+      check("wrong-block: finality_update healthy", r.chunks.length === 1 && r.chunks[0].result === 0);
+    } finally {
+      await c.stop();
+      await q.stop();
+    }
+    const e = await startPeer(["--data", SYN, "--fault", "error-code", "--fault-protocols", "blocks", "--no-gossip", "--no-handshake"]);
+    const c2 = await makeClient(["yamux"]);
+    try {
+      const conn = await dial(c2, e);
+      const r1 = await rawRequest(conn, PROTOCOLS.blocksByRange, byRangeBody(blocks[0].slot, 1));
+      const r2 = await rawRequest(conn, PROTOCOLS.finalityUpdate, null);
+      check("--fault error-code --fault-protocols blocks: by_range gets result 2, finality_update healthy", r1.chunks.length === 1 && r1.chunks[0].result === RESULT.SERVER_ERROR && r2.chunks[0]?.result === 0, `${desc(r1.chunks)} ${desc(r2.chunks)}`);
+    } finally {
+      await c2.stop();
+      await e.stop();
+    }
+    const w = await startPeer(["--data", SYN, "--fault", "wrong-context", "--fault-protocols", "all", "--no-gossip", "--no-handshake"]);
+    const c3 = await makeClient(["yamux"]);
+    try {
+      const conn = await dial(c3, w);
+      const r1 = await rawRequest(conn, PROTOCOLS.blocksByRoot, rootsBody([blocks[0].root, blocks[1].root]));
+      const r2 = await rawRequest(conn, PROTOCOLS.finalityUpdate, null);
+      const bad = (r) => r.chunks.length >= 1 && r.chunks.every((x) => x.result === 0 && toHex(x.context) === "0xdeadbeef");
+      check("--fault wrong-context --fault-protocols all: by_root and finality_update chunks have context 0xdeadbeef", bad(r1) && r1.chunks.length === 2 && bad(r2), `${desc(r1.chunks)} ${desc(r2.chunks)}`);
+    } finally {
+      await c3.stop();
+      await w.stop();
+    }
+  });
+
+  // --clock-start: the newest arrival whose time has passed is the latest, the next one is published when its time comes
+  await step("synthnet --clock-start", async () => {
+    const arrivals = JSON.parse(readFileSync(join(SYN, "arrivals.json"), "utf8"));
+    const G = SYN_META.genesis_time;
+    const k = 20; // a finality entry; the next arrival (k+2) is 12 s later
+    const fins = synFiles("finality_update");
+    const start = G + arrivals[k].t + 11.2;
+    const q = await startPeer(["--data", SYN, "--clock-start", String(start), "--no-handshake", "--rest-port", "0"]);
+    const c = await makeClient(["yamux"]);
+    try {
+      check("--clock-start: first line clockStart", q.info.clockStart === start, String(q.info.clockStart));
+      const conn = await dial(c, q);
+      for (const t of q.info.topics) c.services.pubsub.subscribe(t);
+      let r = await rawRequest(conn, PROTOCOLS.finalityUpdate, null);
+      check(`--clock-start ${start}: latest finality update = arrivals[${k}] (${arrivals[k].file})`, r.chunks.length === 1 && bytesEqual(r.chunks[0].payload, fins.get(arrivals[k].file)), desc(r.chunks));
+      const pub = await q.waitFor((e) => e.event === "published" && e.kind === "finality_update", 4000);
+      check(`--clock-start: arrivals[${k + 2}] published when its time passes`, pub && pub.slot === arrivals[k + 2].attested_slot && pub.topic.includes(SYN_DIGESTS.fulu_bpo1.slice(2)), JSON.stringify(pub));
+      r = await rawRequest(conn, PROTOCOLS.finalityUpdate, null);
+      check(`--clock-start: then the latest is arrivals[${k + 2}]`, r.chunks.length === 1 && bytesEqual(r.chunks[0].payload, fins.get(arrivals[k + 2].file)), desc(r.chunks));
+      const head = await fetch(`http://${q.info.rest}/eth/v2/beacon/blocks/head`).then((x) => x.json());
+      const clockSlot = Math.floor((start + 1 - G) / 12);
+      check("--clock-start: REST blocks/head = newest block at or before the clock's slot", Number(head.data.message.slot) === Math.max(...blocks.filter((b) => b.slot <= clockSlot).map((b) => b.slot)), `${head.data?.message?.slot} vs clock slot ${clockSlot}`);
+    } finally {
+      await c.stop();
+      await q.stop();
+    }
+    // the per-period rule: period 1613's update only once its signature slot + 4 s has passed; no arrival yet
+    const u1613 = synManifest().get("updates/period_1613");
+    const start2 = G + u1613.signature_slot * 12 + 4 - 0.7;
+    const q2 = await startPeer(["--data", SYN, "--clock-start", String(start2), "--no-handshake", "--no-gossip", "--rest-port", "0"]);
+    try {
+      const get = () => fetch(`http://${q2.info.rest}/eth/v1/beacon/light_client/updates?start_period=1612&count=2`).then((x) => x.json());
+      const before = await get();
+      const fin = await fetch(`http://${q2.info.rest}/eth/v1/beacon/light_client/finality_update`);
+      check("--clock-start before period 1613's update signature slot + 4 s: updates(1612, 2) has 1612 only; no finality update yet (404)", before.length === 1 && before[0].data.signature_slot === String(synManifest().get("updates/period_1612").signature_slot) && fin.status === 404, `${JSON.stringify(before).slice(0, 80)} ${fin.status}`);
+      await sleep(1000);
+      const after = await get();
+      check("--clock-start after it: updates(1612, 2) has both", after.length === 2, `${after.length}`);
+    } finally {
+      await q2.stop();
+    }
+  });
+
+  await step("synthnet digest mismatch", async () => {
+    const { mkdtempSync, symlinkSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(join(tmpdir(), "peer-selftest-"));
+    try {
+      for (const f of readdirSync(SYN)) if (f !== "meta.json") symlinkSync(join(SYN, f), join(dir, f));
+      const meta = JSON.parse(JSON.stringify(SYN_META));
+      meta.fork_digests.find((d) => d.name === "fulu_bpo1").digest = "0x00000000";
+      writeFileSync(join(dir, "meta.json"), JSON.stringify(meta));
+      const q = await startPeer(["--data", dir], { allowFail: true });
+      const r = await q.exitP;
+      check("a wrong expected digest in meta.json: exit 1 before the first line, stderr names it", q.info === null && r.code === 1 && /FATAL: digest of fulu_bpo1 .*computed 0xcb0d1acc, expected 0x00000000/.test(q.stderr()), `${r.code} ${q.stderr().slice(-300)}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main() {
   if (!existsSync(join(DATA, "meta.json"))) throw new Error(`capture missing at ${DATA}`);
+  if (process.env.SELFTEST_ONLY === "D") {
+    for (const mode of (process.env.SELFTEST_FAULTS ?? "garbage").split(",")) await step(`fault ${mode}`, () => faultTest(mode));
+    return;
+  }
+  if (process.env.SELFTEST_ONLY === "E") {
+    // development aid: only section E
+    console.log("# E. synthnet (mainnet preset, electra -> fulu -> BPO1, blocks)");
+    return step("synthnet", synthnetTests);
+  }
   console.log("# A. codec against vectors and capture");
   await step("codec", codecTests);
 
@@ -584,10 +885,19 @@ async function main() {
     const p = await startPeer(["--fault", "nonsense"], { allowFail: true });
     const r = await p.exitP;
     check("unknown --fault exits non-zero without a first line", p.info === null && r.code !== 0);
+    for (const args of [["--fault", "wrong-block", "--fault-protocols", "light-client"], ["--fault-protocols", "nonsense"], ["--clock-start", "soon"], ["--clock-start", "1", "--start-slot", "150"]]) {
+      const q = await startPeer(args, { allowFail: true });
+      const rq = await q.exitP;
+      check(`${args.join(" ")}: exit 2 without a first line`, q.info === null && rq.code === 2, String(rq.code));
+    }
   });
 
   console.log("# D. faults");
   for (const mode of ["drop-mid-response", "error-code", "garbage", "wrong-context", "oversize-length", "never-answer"]) await step(`fault ${mode}`, () => faultTest(mode));
+
+  console.log("# E. synthnet (mainnet preset, electra -> fulu -> BPO1, blocks)");
+  if (!SYN_META) check("synthnet data present at tests/data/synthnet", false);
+  else await step("synthnet", synthnetTests);
 }
 
 try {

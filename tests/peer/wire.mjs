@@ -333,9 +333,16 @@ export const PROTOCOLS = {
   updatesByRange: reqProtocol("light_client_updates_by_range", 1),
   finalityUpdate: reqProtocol("light_client_finality_update", 1),
   optimisticUpdate: reqProtocol("light_client_optimistic_update", 1),
+  blocksByRange: reqProtocol("beacon_blocks_by_range", 2),
+  blocksByRoot: reqProtocol("beacon_blocks_by_root", 2),
 };
 
 export const LC_PROTOCOLS = new Set([PROTOCOLS.bootstrap, PROTOCOLS.updatesByRange, PROTOCOLS.finalityUpdate, PROTOCOLS.optimisticUpdate]);
+export const BLOCK_PROTOCOLS = new Set([PROTOCOLS.blocksByRange, PROTOCOLS.blocksByRoot]);
+/** Protocols whose success chunks carry 4 context bytes (the fork digest of the object's slot). */
+export const CONTEXT_PROTOCOLS = new Set([...LC_PROTOCOLS, ...BLOCK_PROTOCOLS]);
+
+export const MAX_REQUEST_BLOCKS_DENEB = 128;
 
 export const gossipTopic = (digestHex, name) => `/eth2/${digestHex.replace(/^0x/, "")}/${name}/ssz_snappy`;
 
@@ -381,7 +388,7 @@ export async function sendRequest(connection, protocol, body, opts = {}) {
       if (body) await stream.sink([encodeRequest(body)]);
       else await stream.closeWrite();
       const reader = new ByteReader(stream.source);
-      const chunks = await readResponse(reader, { contextBytes: LC_PROTOCOLS.has(protocol), bounds: opts.bounds, maxChunks: opts.maxChunks });
+      const chunks = await readResponse(reader, { contextBytes: CONTEXT_PROTOCOLS.has(protocol), bounds: opts.bounds, maxChunks: opts.maxChunks });
       return { chunks, stream };
     })();
     return await withTimeout(work, timeoutMs, () => stream.abort(new Error("request timeout")));

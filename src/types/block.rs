@@ -429,10 +429,7 @@ pub(crate) fn bounds_of<T: SimpleSerialize>() -> (usize, usize) {
     }
     let mut buffer = Vec::new();
     // A default container has empty lists and bitlists: within every bound, so it serializes.
-    let min = match T::default().serialize(&mut buffer) {
-        Ok(length) => length,
-        Err(_) => 0,
-    };
+    let min: usize = T::default().serialize(&mut buffer).unwrap_or_default();
     (min, MAX_BLOCK_SSZ_SIZE)
 }
 
@@ -468,6 +465,65 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
     value: &Value,
 ) -> Result<T, TypeError> {
     T::deserialize(value).map_err(|error| TypeError::Json(format!("{type_name} ({fork}): {error}")))
+}
+
+/// An `ExecutionPayload`: capella's fields, then `$extra` uint64 fields (deneb's blob gas).
+/// `MAX_WITHDRAWALS_PER_PAYLOAD` is the preset's, from where it is invoked.
+macro_rules! execution_payload {
+    ($(#[$doc:meta])* $name:ident { $($(#[$extra_doc:meta])* $extra:ident),* }) => {
+        $(#[$doc])*
+        #[derive(
+            Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize,
+            serde::Deserialize,
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            /// Hash of the parent execution block.
+            pub parent_hash: $crate::primitives::Bytes32,
+            /// Beneficiary of the fees.
+            #[serde(with = "crate::primitives::checksummed_address")]
+            pub fee_recipient: $crate::primitives::ExecutionAddress,
+            /// Execution state root.
+            pub state_root: $crate::primitives::Bytes32,
+            /// Receipts root.
+            pub receipts_root: $crate::primitives::Bytes32,
+            /// Logs bloom.
+            pub logs_bloom: $crate::primitives::LogsBloom,
+            /// RANDAO mix of the previous slot.
+            pub prev_randao: $crate::primitives::Bytes32,
+            /// Execution block number.
+            #[serde(with = "crate::primitives::quoted_u64")]
+            pub block_number: u64,
+            /// Gas limit.
+            #[serde(with = "crate::primitives::quoted_u64")]
+            pub gas_limit: u64,
+            /// Gas used.
+            #[serde(with = "crate::primitives::quoted_u64")]
+            pub gas_used: u64,
+            /// Timestamp.
+            #[serde(with = "crate::primitives::quoted_u64")]
+            pub timestamp: u64,
+            /// Extra data.
+            pub extra_data:
+                $crate::primitives::ByteList<{ $crate::types::containers::MAX_EXTRA_DATA_BYTES }>,
+            /// Base fee per gas.
+            pub base_fee_per_gas: $crate::primitives::Uint256,
+            /// Hash of the execution block.
+            pub block_hash: $crate::primitives::Bytes32,
+            /// The transactions, opaque.
+            pub transactions: List<
+                $crate::types::block::Transaction,
+                { $crate::types::block::MAX_TRANSACTIONS_PER_PAYLOAD },
+            >,
+            /// Withdrawals processed by the block.
+            pub withdrawals: List<$crate::types::block::Withdrawal, MAX_WITHDRAWALS_PER_PAYLOAD>,
+            $(
+                $(#[$extra_doc])*
+                #[serde(with = "crate::primitives::quoted_u64")]
+                pub $extra: u64,
+            )*
+        }
+    };
 }
 
 /// `BeaconBlock` and `SignedBeaconBlock` around a fork's body.
@@ -677,62 +733,20 @@ macro_rules! preset_blocks {
                 use ssz_rs::prelude::*;
 
                 use super::{SyncAggregate, MAX_WITHDRAWALS_PER_PAYLOAD};
-                use $crate::primitives::{
-                    checksummed_address, quoted_u64, BlsSignature, ByteList, Bytes32,
-                    ExecutionAddress, LogsBloom, Uint256,
-                };
+                use $crate::primitives::{BlsSignature, Bytes32};
                 use $crate::types::block::phase0::{Attestation, AttesterSlashing};
                 use $crate::types::block::*;
-                use $crate::types::containers::MAX_EXTRA_DATA_BYTES;
 
-                /// Capella `ExecutionPayload`.
-                    #[derive(
-                        Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
-                    )]
-                    #[serde(deny_unknown_fields)]
-                pub struct ExecutionPayload {
-                    /// Hash of the parent execution block.
-                    pub parent_hash: Bytes32,
-                    /// Beneficiary of the fees.
-                    #[serde(with = "checksummed_address")]
-                    pub fee_recipient: ExecutionAddress,
-                    /// Execution state root.
-                    pub state_root: Bytes32,
-                    /// Receipts root.
-                    pub receipts_root: Bytes32,
-                    /// Logs bloom.
-                    pub logs_bloom: LogsBloom,
-                    /// RANDAO mix of the previous slot.
-                    pub prev_randao: Bytes32,
-                    /// Execution block number.
-                    #[serde(with = "quoted_u64")]
-                    pub block_number: u64,
-                    /// Gas limit.
-                    #[serde(with = "quoted_u64")]
-                    pub gas_limit: u64,
-                    /// Gas used.
-                    #[serde(with = "quoted_u64")]
-                    pub gas_used: u64,
-                    /// Timestamp.
-                    #[serde(with = "quoted_u64")]
-                    pub timestamp: u64,
-                    /// Extra data.
-                    pub extra_data: ByteList<MAX_EXTRA_DATA_BYTES>,
-                    /// Base fee per gas.
-                    pub base_fee_per_gas: Uint256,
-                    /// Hash of the execution block.
-                    pub block_hash: Bytes32,
-                    /// The transactions, opaque.
-                    pub transactions: List<Transaction, MAX_TRANSACTIONS_PER_PAYLOAD>,
-                    /// Withdrawals processed by the block.
-                    pub withdrawals: List<Withdrawal, MAX_WITHDRAWALS_PER_PAYLOAD>,
-                }
+                execution_payload!(
+                    /// Capella `ExecutionPayload`.
+                    ExecutionPayload {}
+                );
 
                 /// Capella `BeaconBlockBody`.
-                    #[derive(
-                        Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
-                    )]
-                    #[serde(deny_unknown_fields)]
+                #[derive(
+                    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+                )]
+                #[serde(deny_unknown_fields)]
                 pub struct BeaconBlockBody {
                     /// RANDAO reveal.
                     pub randao_reveal: BlsSignature,
@@ -767,68 +781,25 @@ macro_rules! preset_blocks {
                 use ssz_rs::prelude::*;
 
                 use super::{SyncAggregate, MAX_WITHDRAWALS_PER_PAYLOAD};
-                use $crate::primitives::{
-                    checksummed_address, quoted_u64, BlsSignature, ByteList, Bytes32,
-                    ExecutionAddress, LogsBloom, Uint256,
-                };
+                use $crate::primitives::{BlsSignature, Bytes32};
                 use $crate::types::block::phase0::{Attestation, AttesterSlashing};
                 use $crate::types::block::*;
-                use $crate::types::containers::MAX_EXTRA_DATA_BYTES;
 
-                /// Deneb `ExecutionPayload` (unchanged through electra and fulu).
-                    #[derive(
-                        Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
-                    )]
-                    #[serde(deny_unknown_fields)]
-                pub struct ExecutionPayload {
-                    /// Hash of the parent execution block.
-                    pub parent_hash: Bytes32,
-                    /// Beneficiary of the fees.
-                    #[serde(with = "checksummed_address")]
-                    pub fee_recipient: ExecutionAddress,
-                    /// Execution state root.
-                    pub state_root: Bytes32,
-                    /// Receipts root.
-                    pub receipts_root: Bytes32,
-                    /// Logs bloom.
-                    pub logs_bloom: LogsBloom,
-                    /// RANDAO mix of the previous slot.
-                    pub prev_randao: Bytes32,
-                    /// Execution block number.
-                    #[serde(with = "quoted_u64")]
-                    pub block_number: u64,
-                    /// Gas limit.
-                    #[serde(with = "quoted_u64")]
-                    pub gas_limit: u64,
-                    /// Gas used.
-                    #[serde(with = "quoted_u64")]
-                    pub gas_used: u64,
-                    /// Timestamp.
-                    #[serde(with = "quoted_u64")]
-                    pub timestamp: u64,
-                    /// Extra data.
-                    pub extra_data: ByteList<MAX_EXTRA_DATA_BYTES>,
-                    /// Base fee per gas.
-                    pub base_fee_per_gas: Uint256,
-                    /// Hash of the execution block.
-                    pub block_hash: Bytes32,
-                    /// The transactions, opaque.
-                    pub transactions: List<Transaction, MAX_TRANSACTIONS_PER_PAYLOAD>,
-                    /// Withdrawals processed by the block.
-                    pub withdrawals: List<Withdrawal, MAX_WITHDRAWALS_PER_PAYLOAD>,
-                    /// Blob gas used.
-                    #[serde(with = "quoted_u64")]
-                    pub blob_gas_used: u64,
-                    /// Excess blob gas.
-                    #[serde(with = "quoted_u64")]
-                    pub excess_blob_gas: u64,
-                }
+                execution_payload!(
+                    /// Deneb `ExecutionPayload` (unchanged through electra and fulu).
+                    ExecutionPayload {
+                        /// Blob gas used.
+                        blob_gas_used,
+                        /// Excess blob gas.
+                        excess_blob_gas
+                    }
+                );
 
                 /// Deneb `BeaconBlockBody`.
-                    #[derive(
-                        Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
-                    )]
-                    #[serde(deny_unknown_fields)]
+                #[derive(
+                    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+                )]
+                #[serde(deny_unknown_fields)]
                 pub struct BeaconBlockBody {
                     /// RANDAO reveal.
                     pub randao_reveal: BlsSignature,
@@ -871,10 +842,10 @@ macro_rules! preset_blocks {
                 use $crate::types::block::*;
 
                 /// Electra `IndexedAttestation`.
-                    #[derive(
-                        Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
-                    )]
-                    #[serde(deny_unknown_fields)]
+                #[derive(
+                    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+                )]
+                #[serde(deny_unknown_fields)]
                 pub struct IndexedAttestation {
                     /// Sorted indices of the attesters.
                     #[serde(with = "crate::types::block::quoted_u64_list")]
@@ -886,10 +857,10 @@ macro_rules! preset_blocks {
                 }
 
                 /// Electra `Attestation`.
-                    #[derive(
-                        Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
-                    )]
-                    #[serde(deny_unknown_fields)]
+                #[derive(
+                    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+                )]
+                #[serde(deny_unknown_fields)]
                 pub struct Attestation {
                     /// Which members of the committees in `committee_bits` attested.
                     pub aggregation_bits: Bitlist<MAX_ATTESTERS_PER_SLOT>,
@@ -902,10 +873,10 @@ macro_rules! preset_blocks {
                 }
 
                 /// Electra `AttesterSlashing`.
-                    #[derive(
-                        Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
-                    )]
-                    #[serde(deny_unknown_fields)]
+                #[derive(
+                    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+                )]
+                #[serde(deny_unknown_fields)]
                 pub struct AttesterSlashing {
                     /// First attestation.
                     pub attestation_1: IndexedAttestation,
@@ -914,10 +885,10 @@ macro_rules! preset_blocks {
                 }
 
                 /// Electra `BeaconBlockBody`.
-                    #[derive(
-                        Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
-                    )]
-                    #[serde(deny_unknown_fields)]
+                #[derive(
+                    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+                )]
+                #[serde(deny_unknown_fields)]
                 pub struct BeaconBlockBody {
                     /// RANDAO reveal.
                     pub randao_reveal: BlsSignature,

@@ -526,6 +526,66 @@ macro_rules! execution_payload {
     };
 }
 
+/// A `BeaconBlockBody`: capella's fields with the fork's attester-slashing and attestation
+/// limits, then `$extra` fields of the named types (deneb's blob commitments, electra's
+/// requests). `Attestation`, `AttesterSlashing` and `SyncAggregate` are the fork's and preset's,
+/// from where it is invoked.
+macro_rules! beacon_block_body {
+    (
+        $(#[$doc:meta])*
+        attester_slashings: $slashings:ident, attestations: $attestations:ident
+        $(, $(#[$extra_doc:meta])* $extra:ident: $extra_type:ident)*
+    ) => {
+        $(#[$doc])*
+        #[derive(
+            Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize,
+            serde::Deserialize,
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct BeaconBlockBody {
+            /// RANDAO reveal.
+            pub randao_reveal: $crate::primitives::BlsSignature,
+            /// Eth1 vote.
+            pub eth1_data: $crate::types::block::Eth1Data,
+            /// Graffiti.
+            pub graffiti: $crate::primitives::Bytes32,
+            /// Proposer slashings.
+            pub proposer_slashings: List<
+                $crate::types::block::ProposerSlashing,
+                { $crate::types::block::MAX_PROPOSER_SLASHINGS },
+            >,
+            /// Attester slashings.
+            pub attester_slashings: List<AttesterSlashing, { $crate::types::block::$slashings }>,
+            /// Attestations.
+            pub attestations: List<Attestation, { $crate::types::block::$attestations }>,
+            /// Deposits.
+            pub deposits:
+                List<$crate::types::block::Deposit, { $crate::types::block::MAX_DEPOSITS }>,
+            /// Voluntary exits.
+            pub voluntary_exits: List<
+                $crate::types::block::SignedVoluntaryExit,
+                { $crate::types::block::MAX_VOLUNTARY_EXITS },
+            >,
+            /// Sync committee signature of the parent.
+            pub sync_aggregate: SyncAggregate,
+            /// The execution payload.
+            pub execution_payload: ExecutionPayload,
+            /// Withdrawal credential changes.
+            pub bls_to_execution_changes: List<
+                $crate::types::block::SignedBlsToExecutionChange,
+                { $crate::types::block::MAX_BLS_TO_EXECUTION_CHANGES },
+            >,
+            $(
+                $(#[$extra_doc])*
+                pub $extra: $crate::types::block::$extra_type,
+            )*
+        }
+    };
+}
+
+/// `blob_kzg_commitments` (deneb and later).
+pub type BlobKzgCommitments = List<KzgCommitment, MAX_BLOB_COMMITMENTS_PER_BLOCK>;
+
 /// `BeaconBlock` and `SignedBeaconBlock` around a fork's body.
 macro_rules! block_containers {
     () => {
@@ -733,45 +793,18 @@ macro_rules! preset_blocks {
                 use ssz_rs::prelude::*;
 
                 use super::{SyncAggregate, MAX_WITHDRAWALS_PER_PAYLOAD};
-                use $crate::primitives::{BlsSignature, Bytes32};
                 use $crate::types::block::phase0::{Attestation, AttesterSlashing};
-                use $crate::types::block::*;
 
                 execution_payload!(
                     /// Capella `ExecutionPayload`.
                     ExecutionPayload {}
                 );
 
-                /// Capella `BeaconBlockBody`.
-                #[derive(
-                    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
-                )]
-                #[serde(deny_unknown_fields)]
-                pub struct BeaconBlockBody {
-                    /// RANDAO reveal.
-                    pub randao_reveal: BlsSignature,
-                    /// Eth1 vote.
-                    pub eth1_data: Eth1Data,
-                    /// Graffiti.
-                    pub graffiti: Bytes32,
-                    /// Proposer slashings.
-                    pub proposer_slashings: List<ProposerSlashing, MAX_PROPOSER_SLASHINGS>,
-                    /// Attester slashings.
-                    pub attester_slashings: List<AttesterSlashing, MAX_ATTESTER_SLASHINGS>,
-                    /// Attestations.
-                    pub attestations: List<Attestation, MAX_ATTESTATIONS>,
-                    /// Deposits.
-                    pub deposits: List<Deposit, MAX_DEPOSITS>,
-                    /// Voluntary exits.
-                    pub voluntary_exits: List<SignedVoluntaryExit, MAX_VOLUNTARY_EXITS>,
-                    /// Sync committee signature of the parent.
-                    pub sync_aggregate: SyncAggregate,
-                    /// The execution payload.
-                    pub execution_payload: ExecutionPayload,
-                    /// Withdrawal credential changes.
-                    pub bls_to_execution_changes:
-                        List<SignedBlsToExecutionChange, MAX_BLS_TO_EXECUTION_CHANGES>,
-                }
+                beacon_block_body!(
+                    /// Capella `BeaconBlockBody`.
+                    attester_slashings: MAX_ATTESTER_SLASHINGS,
+                    attestations: MAX_ATTESTATIONS
+                );
 
                 block_containers!();
             }
@@ -781,9 +814,7 @@ macro_rules! preset_blocks {
                 use ssz_rs::prelude::*;
 
                 use super::{SyncAggregate, MAX_WITHDRAWALS_PER_PAYLOAD};
-                use $crate::primitives::{BlsSignature, Bytes32};
                 use $crate::types::block::phase0::{Attestation, AttesterSlashing};
-                use $crate::types::block::*;
 
                 execution_payload!(
                     /// Deneb `ExecutionPayload` (unchanged through electra and fulu).
@@ -795,39 +826,13 @@ macro_rules! preset_blocks {
                     }
                 );
 
-                /// Deneb `BeaconBlockBody`.
-                #[derive(
-                    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
-                )]
-                #[serde(deny_unknown_fields)]
-                pub struct BeaconBlockBody {
-                    /// RANDAO reveal.
-                    pub randao_reveal: BlsSignature,
-                    /// Eth1 vote.
-                    pub eth1_data: Eth1Data,
-                    /// Graffiti.
-                    pub graffiti: Bytes32,
-                    /// Proposer slashings.
-                    pub proposer_slashings: List<ProposerSlashing, MAX_PROPOSER_SLASHINGS>,
-                    /// Attester slashings.
-                    pub attester_slashings: List<AttesterSlashing, MAX_ATTESTER_SLASHINGS>,
-                    /// Attestations.
-                    pub attestations: List<Attestation, MAX_ATTESTATIONS>,
-                    /// Deposits.
-                    pub deposits: List<Deposit, MAX_DEPOSITS>,
-                    /// Voluntary exits.
-                    pub voluntary_exits: List<SignedVoluntaryExit, MAX_VOLUNTARY_EXITS>,
-                    /// Sync committee signature of the parent.
-                    pub sync_aggregate: SyncAggregate,
-                    /// The execution payload.
-                    pub execution_payload: ExecutionPayload,
-                    /// Withdrawal credential changes.
-                    pub bls_to_execution_changes:
-                        List<SignedBlsToExecutionChange, MAX_BLS_TO_EXECUTION_CHANGES>,
+                beacon_block_body!(
+                    /// Deneb `BeaconBlockBody`.
+                    attester_slashings: MAX_ATTESTER_SLASHINGS,
+                    attestations: MAX_ATTESTATIONS,
                     /// KZG commitments of the block's blobs.
-                    pub blob_kzg_commitments:
-                        List<KzgCommitment, MAX_BLOB_COMMITMENTS_PER_BLOCK>,
-                }
+                    blob_kzg_commitments: BlobKzgCommitments
+                );
 
                 block_containers!();
             }
@@ -837,7 +842,7 @@ macro_rules! preset_blocks {
                 use ssz_rs::prelude::*;
 
                 use super::{SyncAggregate, MAX_ATTESTERS_PER_SLOT, MAX_COMMITTEES_PER_SLOT};
-                use $crate::primitives::{BlsSignature, Bytes32};
+                use $crate::primitives::BlsSignature;
                 pub use super::deneb::ExecutionPayload;
                 use $crate::types::block::*;
 
@@ -884,42 +889,15 @@ macro_rules! preset_blocks {
                     pub attestation_2: IndexedAttestation,
                 }
 
-                /// Electra `BeaconBlockBody`.
-                #[derive(
-                    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
-                )]
-                #[serde(deny_unknown_fields)]
-                pub struct BeaconBlockBody {
-                    /// RANDAO reveal.
-                    pub randao_reveal: BlsSignature,
-                    /// Eth1 vote.
-                    pub eth1_data: Eth1Data,
-                    /// Graffiti.
-                    pub graffiti: Bytes32,
-                    /// Proposer slashings.
-                    pub proposer_slashings: List<ProposerSlashing, MAX_PROPOSER_SLASHINGS>,
-                    /// Attester slashings.
-                    pub attester_slashings:
-                        List<AttesterSlashing, MAX_ATTESTER_SLASHINGS_ELECTRA>,
-                    /// Attestations.
-                    pub attestations: List<Attestation, MAX_ATTESTATIONS_ELECTRA>,
-                    /// Deposits.
-                    pub deposits: List<Deposit, MAX_DEPOSITS>,
-                    /// Voluntary exits.
-                    pub voluntary_exits: List<SignedVoluntaryExit, MAX_VOLUNTARY_EXITS>,
-                    /// Sync committee signature of the parent.
-                    pub sync_aggregate: SyncAggregate,
-                    /// The execution payload.
-                    pub execution_payload: ExecutionPayload,
-                    /// Withdrawal credential changes.
-                    pub bls_to_execution_changes:
-                        List<SignedBlsToExecutionChange, MAX_BLS_TO_EXECUTION_CHANGES>,
+                beacon_block_body!(
+                    /// Electra `BeaconBlockBody`.
+                    attester_slashings: MAX_ATTESTER_SLASHINGS_ELECTRA,
+                    attestations: MAX_ATTESTATIONS_ELECTRA,
                     /// KZG commitments of the block's blobs.
-                    pub blob_kzg_commitments:
-                        List<KzgCommitment, MAX_BLOB_COMMITMENTS_PER_BLOCK>,
+                    blob_kzg_commitments: BlobKzgCommitments,
                     /// Requests from the execution layer.
-                    pub execution_requests: ExecutionRequests,
-                }
+                    execution_requests: ExecutionRequests
+                );
 
                 block_containers!();
             }

@@ -340,6 +340,53 @@ pub struct ExecutionRequests {
     pub consolidations: List<ConsolidationRequest, MAX_CONSOLIDATION_REQUESTS_PER_PAYLOAD>,
 }
 
+/// `IndexedAttestation` and `AttesterSlashing` with `$limit` attesting indices (phase0's
+/// committee size, electra's slot of committees); `$fork_doc` names the fork in the docs.
+macro_rules! indexed_attestation_types {
+    (#[doc = $fork_doc:literal] $limit:ident) => {
+        #[doc = concat!($fork_doc, " `IndexedAttestation`.")]
+        #[derive(
+            Debug,
+            Clone,
+            PartialEq,
+            Eq,
+            Default,
+            SimpleSerialize,
+            serde::Serialize,
+            serde::Deserialize,
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct IndexedAttestation {
+            /// Sorted indices of the attesters.
+            #[serde(with = "crate::types::block::quoted_u64_list")]
+            pub attesting_indices: List<u64, $limit>,
+            /// What was attested.
+            pub data: $crate::types::block::AttestationData,
+            /// Aggregate signature.
+            pub signature: $crate::primitives::BlsSignature,
+        }
+
+        #[doc = concat!($fork_doc, " `AttesterSlashing`.")]
+        #[derive(
+            Debug,
+            Clone,
+            PartialEq,
+            Eq,
+            Default,
+            SimpleSerialize,
+            serde::Serialize,
+            serde::Deserialize,
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct AttesterSlashing {
+            /// First attestation.
+            pub attestation_1: IndexedAttestation,
+            /// Conflicting attestation.
+            pub attestation_2: IndexedAttestation,
+        }
+    };
+}
+
 /// Phase0 attestation types (used up to deneb): one committee per attestation.
 pub mod phase0 {
     use ssz_rs::prelude::*;
@@ -347,20 +394,10 @@ pub mod phase0 {
     use super::{AttestationData, MAX_VALIDATORS_PER_COMMITTEE};
     use crate::primitives::BlsSignature;
 
-    /// Phase0 `IndexedAttestation`.
-    #[derive(
-        Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
-    )]
-    #[serde(deny_unknown_fields)]
-    pub struct IndexedAttestation {
-        /// Sorted indices of the attesters.
-        #[serde(with = "super::quoted_u64_list")]
-        pub attesting_indices: List<u64, MAX_VALIDATORS_PER_COMMITTEE>,
-        /// What was attested.
-        pub data: AttestationData,
-        /// Aggregate signature.
-        pub signature: BlsSignature,
-    }
+    indexed_attestation_types!(
+        /// Phase0
+        MAX_VALIDATORS_PER_COMMITTEE
+    );
 
     /// Phase0 `Attestation`.
     #[derive(
@@ -374,18 +411,6 @@ pub mod phase0 {
         pub data: AttestationData,
         /// Aggregate signature.
         pub signature: BlsSignature,
-    }
-
-    /// Phase0 `AttesterSlashing`.
-    #[derive(
-        Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
-    )]
-    #[serde(deny_unknown_fields)]
-    pub struct AttesterSlashing {
-        /// First attestation.
-        pub attestation_1: IndexedAttestation,
-        /// Conflicting attestation.
-        pub attestation_2: IndexedAttestation,
     }
 }
 
@@ -846,20 +871,10 @@ macro_rules! preset_blocks {
                 pub use super::deneb::ExecutionPayload;
                 use $crate::types::block::*;
 
-                /// Electra `IndexedAttestation`.
-                #[derive(
-                    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
-                )]
-                #[serde(deny_unknown_fields)]
-                pub struct IndexedAttestation {
-                    /// Sorted indices of the attesters.
-                    #[serde(with = "crate::types::block::quoted_u64_list")]
-                    pub attesting_indices: List<u64, MAX_ATTESTERS_PER_SLOT>,
-                    /// What was attested.
-                    pub data: AttestationData,
-                    /// Aggregate signature.
-                    pub signature: BlsSignature,
-                }
+                indexed_attestation_types!(
+                    /// Electra
+                    MAX_ATTESTERS_PER_SLOT
+                );
 
                 /// Electra `Attestation`.
                 #[derive(
@@ -877,17 +892,6 @@ macro_rules! preset_blocks {
                     pub committee_bits: Bitvector<MAX_COMMITTEES_PER_SLOT>,
                 }
 
-                /// Electra `AttesterSlashing`.
-                #[derive(
-                    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
-                )]
-                #[serde(deny_unknown_fields)]
-                pub struct AttesterSlashing {
-                    /// First attestation.
-                    pub attestation_1: IndexedAttestation,
-                    /// Conflicting attestation.
-                    pub attestation_2: IndexedAttestation,
-                }
 
                 beacon_block_body!(
                     /// Electra `BeaconBlockBody`.

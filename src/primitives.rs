@@ -229,10 +229,7 @@ impl<const N: usize> SszDeserialize for ByteList<N> {
 impl<const N: usize> Merkleized for ByteList<N> {
     fn hash_tree_root(&mut self) -> Result<Node, MerkleizationError> {
         let root = merkleize_bytes(&self.0, N);
-        // mix_in_length: the length is a uint64 in its own chunk, on every target.
-        let mut length = [0u8; BYTES_PER_CHUNK];
-        length[..8].copy_from_slice(&(self.0.len() as u64).to_le_bytes());
-        Ok(node(hash_pair(&root, &length)))
+        Ok(node(mix_in_length(&root, self.0.len())))
     }
 }
 
@@ -434,20 +431,26 @@ pub(crate) fn hash_pair(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
 }
 
 /// Merkle root of `bytes` packed into 32-byte chunks, padded with zero chunks up to the chunk
-/// count of `limit` bytes (rounded up to a power of two). Works in place on the stack: keys and
-/// signatures are hashed hundreds of times per light-client object.
+/// count of `limit` bytes (rounded up to a power of two). Small types (keys, signatures: hashed
+/// hundreds of times per light-client object) work in place on the stack; larger limits
+/// (`Transaction` is `ByteList[2**30]`) hash only the chunks present, through
+/// [`merkleize_chunks`].
 fn merkleize_bytes(bytes: &[u8], limit: usize) -> [u8; 32] {
-    // The consensus byte types are at most 256 bytes (logs bloom, error message): 8 chunks.
+    // The fixed consensus byte types are at most 256 bytes (logs bloom, error message): 8 chunks.
     const STACK_LEAVES: usize = 8;
     let leaves = limit.div_ceil(BYTES_PER_CHUNK).max(1).next_power_of_two();
-    let mut stack = [[0u8; 32]; STACK_LEAVES];
-    let mut heap = Vec::new();
-    let layer: &mut [[u8; 32]] = if leaves <= STACK_LEAVES {
-        &mut stack
-    } else {
-        heap.resize(leaves, [0u8; 32]);
-        &mut heap
-    };
+    if leaves > STACK_LEAVES {
+        let chunks = bytes
+            .chunks(BYTES_PER_CHUNK)
+            .map(|source| {
+                let mut chunk = [0u8; 32];
+                chunk[..source.len()].copy_from_slice(source);
+                chunk
+            })
+            .collect();
+        return merkleize_chunks(chunks, leaves);
+    }
+    let mut layer = [[0u8; 32]; STACK_LEAVES];
     for (chunk, source) in layer.iter_mut().zip(bytes.chunks(BYTES_PER_CHUNK)) {
         chunk[..source.len()].copy_from_slice(source);
     }
@@ -459,6 +462,88 @@ fn merkleize_bytes(bytes: &[u8], limit: usize) -> [u8; 32] {
         width /= 2;
     }
     layer[0]
+}
+
+/// `merkleize(chunks, limit)` of the SSZ spec: the root of a tree with `limit` leaves (rounded up
+/// to a power of two), `chunks` first and zero chunks after them. The zero part is never built:
+/// at each level an odd node is paired with the root of an all-zero subtree of that height, so
+/// the work is the chunks present plus one hash per level, whatever the limit.
+///
+/// The caller guarantees `chunks.len() <= limit` (the type's bound, checked when decoding).
+pub(crate) fn merkleize_chunks(mut layer: Vec<[u8; 32]>, limit: usize) -> [u8; 32] {
+    debug_assert!(layer.len() <= limit.max(1));
+    let depth = limit.max(1).next_power_of_two().trailing_zeros();
+    let mut zero = [0u8; 32];
+    if layer.is_empty() {
+        layer.push(zero);
+    }
+    for _ in 0..depth {
+        if layer.len() % 2 == 1 {
+            layer.push(zero);
+        }
+        let parents = layer.len() / 2;
+        for index in 0..parents {
+            layer[index] = hash_pair(&layer[2 * index], &layer[2 * index + 1]);
+        }
+        layer.truncate(parents);
+        zero = hash_pair(&zero, &zero);
+    }
+    layer[0]
+}
+
+/// `mix_in_length(root, length)`: the length is a uint64 in its own chunk, on every target.
+pub(crate) fn mix_in_length(root: &[u8; 32], length: usize) -> [u8; 32] {
+    let mut chunk = [0u8; BYTES_PER_CHUNK];
+    chunk[..8].copy_from_slice(&(length as u64).to_le_bytes());
+    hash_pair(root, &chunk)
+}
+
+/// The EIP-55 checksummed form of an execution address (`0x` + hex, a letter upper-cased where
+/// the matching nibble of `keccak256` of the lowercase hex is 8 or more), as Lodestar's `toJson`
+/// writes `ExecutionAddress` fields.
+pub fn to_checksum_address(address: &ExecutionAddress) -> String {
+    use sha3::Digest as _;
+    let lower = hex::encode(address.0);
+    let hash = sha3::Keccak256::digest(lower.as_bytes());
+    let mut text = String::with_capacity(42);
+    text.push_str("0x");
+    for (index, digit) in lower.chars().enumerate() {
+        let byte = hash[index / 2];
+        let nibble = if index % 2 == 0 {
+            byte >> 4
+        } else {
+            byte & 0x0f
+        };
+        text.push(if nibble >= 8 {
+            digit.to_ascii_uppercase()
+        } else {
+            digit
+        });
+    }
+    text
+}
+
+/// Serde adapter for `ExecutionAddress` fields: written EIP-55 checksummed (as Lodestar does),
+/// read in any case (the checksum is not enforced: servers differ).
+pub mod checksummed_address {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::ExecutionAddress;
+
+    /// Writes the checksummed address.
+    pub fn serialize<S: Serializer>(
+        address: &ExecutionAddress,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&super::to_checksum_address(address))
+    }
+
+    /// Reads hex of 20 bytes, any case.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<ExecutionAddress, D::Error> {
+        ExecutionAddress::deserialize(deserializer)
+    }
 }
 
 #[cfg(test)]
@@ -494,6 +579,35 @@ mod tests {
             key.hash_tree_root().unwrap().as_ref(),
             hash_pair(&chunks[0], &chunks[1])
         );
+    }
+
+    #[test]
+    fn eip55_known_answers() {
+        // The EIP-55 examples.
+        for text in [
+            "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+            "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+            "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
+            "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
+        ] {
+            let address = ExecutionAddress::from_hex(&text.to_ascii_lowercase()).unwrap();
+            assert_eq!(to_checksum_address(&address), text);
+        }
+    }
+
+    #[test]
+    fn zero_padded_merkleization_matches_the_full_tree() {
+        // 5 chunks under a limit of 16 leaves, against the tree built in full.
+        let chunks: Vec<[u8; 32]> = (1..=5u8).map(|i| [i; 32]).collect();
+        let mut full = chunks.clone();
+        full.resize(16, [0u8; 32]);
+        while full.len() > 1 {
+            full = full.chunks(2).map(|p| hash_pair(&p[0], &p[1])).collect();
+        }
+        assert_eq!(merkleize_chunks(chunks, 16), full[0]);
+        // A transaction-sized limit neither allocates by limit nor takes long.
+        let mut transaction = ByteList::<{ 1 << 30 }>::try_from(vec![1u8; 100]).unwrap();
+        transaction.hash_tree_root().unwrap();
     }
 
     #[test]

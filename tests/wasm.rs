@@ -7,7 +7,9 @@ mod common;
 
 use beacon_p2p::chain::{ChainConfig, Fork, Network, Preset};
 use beacon_p2p::primitives::Root;
-use beacon_p2p::types::{decode_named, ssz_bounds_named, LightClientFinalityUpdate, SszTypeName};
+use beacon_p2p::types::{
+    decode_named, ssz_bounds_named, LightClientFinalityUpdate, SignedBeaconBlock, SszTypeName,
+};
 use beacon_p2p::wire::{gossip, read_request, GossipTopic, Protocol, ResponseReader, WireError};
 use common::yaml_to_beacon_json;
 use serde_json::Value;
@@ -314,5 +316,69 @@ fn devnet_capture_matches_lodestar_json() {
             .unwrap()
             .to_ssz(),
         ssz
+    );
+}
+
+/// One spec-generated block case (`tests/data/block-vectors`): root, re-encoding, exact JSON.
+fn check_block_case(type_name: SszTypeName, fork: Fork, preset: Preset, ssz: &[u8], case: &[u8]) {
+    let case = json(case);
+    let decoded = decode_named(type_name, fork, preset, ssz).unwrap();
+    assert_eq!(decoded.root.to_hex(), case["root"].as_str().unwrap());
+    assert_eq!(decoded.ssz, ssz);
+    assert_eq!(decoded.json.to_string(), case["value"].to_string());
+}
+
+#[wasm_bindgen_test]
+fn block_types() {
+    check_block_case(
+        SszTypeName::SignedBeaconBlock,
+        Fork::Electra,
+        Preset::Mainnet,
+        data!("block-vectors/mainnet/electra/SignedBeaconBlock/ssz_random/case_0/serialized.ssz"),
+        data!("block-vectors/mainnet/electra/SignedBeaconBlock/ssz_random/case_0/case.json"),
+    );
+    check_block_case(
+        SszTypeName::SignedBeaconBlock,
+        Fork::Deneb,
+        Preset::Minimal,
+        data!("block-vectors/minimal/deneb/SignedBeaconBlock/ssz_max/case_0/serialized.ssz"),
+        data!("block-vectors/minimal/deneb/SignedBeaconBlock/ssz_max/case_0/case.json"),
+    );
+    check_block_case(
+        SszTypeName::Attestation,
+        Fork::Fulu,
+        Preset::Mainnet,
+        data!("block-vectors/mainnet/fulu/Attestation/ssz_lengthy/case_0/serialized.ssz"),
+        data!("block-vectors/mainnet/fulu/Attestation/ssz_lengthy/case_0/case.json"),
+    );
+    check_block_case(
+        SszTypeName::ExecutionPayload,
+        Fork::Capella,
+        Preset::Mainnet,
+        data!("block-vectors/mainnet/capella/ExecutionPayload/ssz_random/case_0/serialized.ssz"),
+        data!("block-vectors/mainnet/capella/ExecutionPayload/ssz_random/case_0/case.json"),
+    );
+
+    // A real fulu block with transactions and withdrawals: block root, exact Beacon-API JSON.
+    let ssz = data!("synthnet/blocks/13164544_0xa3f439bf3fd83c7843df806dd7cbcf942463adbda45d6da2ad50ee9b3ba53e4b.ssz");
+    let file = json(data!("synthnet/blocks/13164544_0xa3f439bf3fd83c7843df806dd7cbcf942463adbda45d6da2ad50ee9b3ba53e4b.json"));
+    let block = SignedBeaconBlock::from_ssz(Fork::Fulu, Preset::Mainnet, ssz).unwrap();
+    assert_eq!(
+        block.block_root().to_hex(),
+        "0xa3f439bf3fd83c7843df806dd7cbcf942463adbda45d6da2ad50ee9b3ba53e4b"
+    );
+    assert_eq!(block.to_ssz(), ssz);
+    assert_eq!(
+        block
+            .to_beacon_api_json(
+                file["execution_optimistic"].as_bool().unwrap(),
+                file["finalized"].as_bool().unwrap()
+            )
+            .to_string(),
+        file.to_string()
+    );
+    assert_eq!(
+        SignedBeaconBlock::from_beacon_api_json(Preset::Mainnet, &file).unwrap(),
+        block
     );
 }

@@ -5,6 +5,7 @@
 //! preset's sync committee size `S`; [`crate::with_preset!`] picks `S` at run time. For tools
 //! that work by type *name* (the `ssz` subcommand, conformance tests) there is [`decode_named`].
 
+pub mod block;
 pub mod containers;
 mod forked;
 mod object;
@@ -18,6 +19,7 @@ use ssz_rs::prelude::{Merkleized, SimpleSerialize};
 use crate::chain::{Fork, Preset};
 pub use crate::primitives;
 use crate::primitives::Root;
+pub use block::SignedBeaconBlock;
 pub use containers::{
     BeaconBlockHeader, EnrForkId, ErrorMessage, LightClientUpdatesByRangeRequest, MetaDataV1,
     MetaDataV2, MetaDataV3, StatusV1, StatusV2, SyncAggregate, SyncCommittee,
@@ -104,11 +106,61 @@ pub enum SszTypeName {
     LightClientUpdatesByRangeRequest,
     /// A block root (`Root`), the request of `light_client_bootstrap`.
     Root,
+    /// `SignedBeaconBlock` (per fork: capella and later).
+    SignedBeaconBlock,
+    /// `BeaconBlock` (per fork: capella and later).
+    BeaconBlock,
+    /// `BeaconBlockBody` (per fork: capella and later).
+    BeaconBlockBody,
+    /// `BeaconBlockHeader`.
+    BeaconBlockHeader,
+    /// `SignedBeaconBlockHeader`.
+    SignedBeaconBlockHeader,
+    /// `ExecutionPayload` (per fork: capella and later).
+    ExecutionPayload,
+    /// `ExecutionRequests`.
+    ExecutionRequests,
+    /// `DepositRequest`.
+    DepositRequest,
+    /// `WithdrawalRequest`.
+    WithdrawalRequest,
+    /// `ConsolidationRequest`.
+    ConsolidationRequest,
+    /// `Attestation`.
+    Attestation,
+    /// `IndexedAttestation`.
+    IndexedAttestation,
+    /// `AttesterSlashing`.
+    AttesterSlashing,
+    /// `AttestationData`.
+    AttestationData,
+    /// `Checkpoint`.
+    Checkpoint,
+    /// `Eth1Data`.
+    Eth1Data,
+    /// `ProposerSlashing`.
+    ProposerSlashing,
+    /// `Deposit`.
+    Deposit,
+    /// `DepositData`.
+    DepositData,
+    /// `VoluntaryExit`.
+    VoluntaryExit,
+    /// `SignedVoluntaryExit`.
+    SignedVoluntaryExit,
+    /// `SyncAggregate`.
+    SyncAggregate,
+    /// `Withdrawal`.
+    Withdrawal,
+    /// `BLSToExecutionChange`.
+    BlsToExecutionChange,
+    /// `SignedBLSToExecutionChange`.
+    SignedBlsToExecutionChange,
 }
 
 impl SszTypeName {
     /// Every name.
-    pub const ALL: [SszTypeName; 16] = [
+    pub const ALL: [SszTypeName; 41] = [
         SszTypeName::LightClientHeader,
         SszTypeName::LightClientBootstrap,
         SszTypeName::LightClientUpdate,
@@ -125,6 +177,31 @@ impl SszTypeName {
         SszTypeName::ErrorMessage,
         SszTypeName::LightClientUpdatesByRangeRequest,
         SszTypeName::Root,
+        SszTypeName::SignedBeaconBlock,
+        SszTypeName::BeaconBlock,
+        SszTypeName::BeaconBlockBody,
+        SszTypeName::BeaconBlockHeader,
+        SszTypeName::SignedBeaconBlockHeader,
+        SszTypeName::ExecutionPayload,
+        SszTypeName::ExecutionRequests,
+        SszTypeName::DepositRequest,
+        SszTypeName::WithdrawalRequest,
+        SszTypeName::ConsolidationRequest,
+        SszTypeName::Attestation,
+        SszTypeName::IndexedAttestation,
+        SszTypeName::AttesterSlashing,
+        SszTypeName::AttestationData,
+        SszTypeName::Checkpoint,
+        SszTypeName::Eth1Data,
+        SszTypeName::ProposerSlashing,
+        SszTypeName::Deposit,
+        SszTypeName::DepositData,
+        SszTypeName::VoluntaryExit,
+        SszTypeName::SignedVoluntaryExit,
+        SszTypeName::SyncAggregate,
+        SszTypeName::Withdrawal,
+        SszTypeName::BlsToExecutionChange,
+        SszTypeName::SignedBlsToExecutionChange,
     ];
 
     /// The spelling the specs and the conformance vectors use.
@@ -146,6 +223,31 @@ impl SszTypeName {
             SszTypeName::ErrorMessage => "ErrorMessage",
             SszTypeName::LightClientUpdatesByRangeRequest => "LightClientUpdatesByRangeRequest",
             SszTypeName::Root => "Root",
+            SszTypeName::SignedBeaconBlock => "SignedBeaconBlock",
+            SszTypeName::BeaconBlock => "BeaconBlock",
+            SszTypeName::BeaconBlockBody => "BeaconBlockBody",
+            SszTypeName::BeaconBlockHeader => "BeaconBlockHeader",
+            SszTypeName::SignedBeaconBlockHeader => "SignedBeaconBlockHeader",
+            SszTypeName::ExecutionPayload => "ExecutionPayload",
+            SszTypeName::ExecutionRequests => "ExecutionRequests",
+            SszTypeName::DepositRequest => "DepositRequest",
+            SszTypeName::WithdrawalRequest => "WithdrawalRequest",
+            SszTypeName::ConsolidationRequest => "ConsolidationRequest",
+            SszTypeName::Attestation => "Attestation",
+            SszTypeName::IndexedAttestation => "IndexedAttestation",
+            SszTypeName::AttesterSlashing => "AttesterSlashing",
+            SszTypeName::AttestationData => "AttestationData",
+            SszTypeName::Checkpoint => "Checkpoint",
+            SszTypeName::Eth1Data => "Eth1Data",
+            SszTypeName::ProposerSlashing => "ProposerSlashing",
+            SszTypeName::Deposit => "Deposit",
+            SszTypeName::DepositData => "DepositData",
+            SszTypeName::VoluntaryExit => "VoluntaryExit",
+            SszTypeName::SignedVoluntaryExit => "SignedVoluntaryExit",
+            SszTypeName::SyncAggregate => "SyncAggregate",
+            SszTypeName::Withdrawal => "Withdrawal",
+            SszTypeName::BlsToExecutionChange => "BLSToExecutionChange",
+            SszTypeName::SignedBlsToExecutionChange => "SignedBLSToExecutionChange",
         }
     }
 
@@ -158,6 +260,41 @@ impl SszTypeName {
                 | SszTypeName::LightClientUpdate
                 | SszTypeName::LightClientFinalityUpdate
                 | SszTypeName::LightClientOptimisticUpdate
+        )
+    }
+}
+
+impl SszTypeName {
+    /// Whether the type is a beacon block or part of one ([`block`]); their JSON in
+    /// [`DecodedValue`] is the bare value, as in a block's `data`.
+    pub fn is_block(self) -> bool {
+        matches!(
+            self,
+            SszTypeName::SignedBeaconBlock
+                | SszTypeName::BeaconBlock
+                | SszTypeName::BeaconBlockBody
+                | SszTypeName::BeaconBlockHeader
+                | SszTypeName::SignedBeaconBlockHeader
+                | SszTypeName::ExecutionPayload
+                | SszTypeName::ExecutionRequests
+                | SszTypeName::DepositRequest
+                | SszTypeName::WithdrawalRequest
+                | SszTypeName::ConsolidationRequest
+                | SszTypeName::Attestation
+                | SszTypeName::IndexedAttestation
+                | SszTypeName::AttesterSlashing
+                | SszTypeName::AttestationData
+                | SszTypeName::Checkpoint
+                | SszTypeName::Eth1Data
+                | SszTypeName::ProposerSlashing
+                | SszTypeName::Deposit
+                | SszTypeName::DepositData
+                | SszTypeName::VoluntaryExit
+                | SszTypeName::SignedVoluntaryExit
+                | SszTypeName::SyncAggregate
+                | SszTypeName::Withdrawal
+                | SszTypeName::BlsToExecutionChange
+                | SszTypeName::SignedBlsToExecutionChange
         )
     }
 }
@@ -189,9 +326,10 @@ impl FromStr for SszTypeName {
 pub struct DecodedValue {
     /// The type.
     pub type_name: SszTypeName,
-    /// The fork of the container (light-client types only).
+    /// The fork of the container (light-client and block types).
     pub fork: Option<Fork>,
-    /// Beacon-API JSON: `{"version", "data"}` for light-client types, the bare value otherwise.
+    /// Beacon-API JSON: `{"version", "data"}` for light-client types, the bare value otherwise
+    /// (block types included).
     pub json: Value,
     /// `hash_tree_root`.
     pub root: Root,
@@ -200,7 +338,8 @@ pub struct DecodedValue {
 }
 
 /// Decodes `bytes` as the type called `type_name`, at `fork` for the light-client types (the
-/// p2p types ignore `fork`), with the sync committee size of `preset`.
+/// p2p types ignore `fork`), with the sync committee size of `preset`; block types use
+/// `preset`'s limits and `fork`'s container (see [`block`]).
 pub fn decode_named(
     type_name: SszTypeName,
     fork: Fork,
@@ -220,6 +359,9 @@ pub fn decode_named(
                 }
             })
         };
+    }
+    if let Some(result) = block::decode_named(type_name, fork, preset, bytes) {
+        return result;
     }
     Ok(match type_name {
         SszTypeName::LightClientHeader => {
@@ -257,6 +399,7 @@ pub fn decode_named(
             decode_plain::<LightClientUpdatesByRangeRequest>(type_name, bytes)?
         }
         SszTypeName::Root => decode_plain::<Root>(type_name, bytes)?,
+        other => unreachable!("{other} is a block type, decoded above"),
     })
 }
 
@@ -268,6 +411,9 @@ pub fn ssz_bounds_named(
 ) -> Result<(usize, usize), TypeError> {
     fn fixed<T: SimpleSerialize>() -> (usize, usize) {
         (T::size_hint(), T::size_hint())
+    }
+    if let Some(result) = block::ssz_bounds_named(type_name, fork, preset) {
+        return result;
     }
     Ok(match type_name {
         SszTypeName::LightClientHeader => LightClientHeader::ssz_bounds(fork)?,
@@ -295,6 +441,7 @@ pub fn ssz_bounds_named(
             fixed::<LightClientUpdatesByRangeRequest>()
         }
         SszTypeName::Root => fixed::<Root>(),
+        other => unreachable!("{other} is a block type, bounded above"),
     })
 }
 

@@ -328,3 +328,61 @@ async fn request_bursts_keep_the_connection() {
     assert_eq!(connected_peer(&peers).as_ref(), Some(&before), "{peers}");
     JsFuture::from(client.close()).await.unwrap();
 }
+
+/// `consensusRpcUrl()` gives Helios a URL answered inside the page: requests to it reach the
+/// client's fetch handler (with `url` set, as reqwest-wasm needs), everything else passes
+/// through, and `close()` removes it.
+#[wasm_bindgen_test]
+async fn consensus_rpc_url_answers_in_the_page() {
+    let expected = get_json("/expected.json").await;
+    let network = get_json("/network").await;
+    let client = BeaconP2P::connect(to_js(&json!({
+        "network": network,
+        "bridges": [bridge()],
+        "targetPeers": 1,
+    })))
+    .await
+    .unwrap_or_else(|error| panic!("connect: {error:?}"));
+    let page_fetch = Reflect::get(&js_sys::global(), &"fetch".into()).unwrap();
+    let base = client.consensus_rpc_url().unwrap();
+    assert!(base.ends_with(".beacon-p2p.invalid"), "{base}");
+    assert_eq!(client.consensus_rpc_url().unwrap(), base, "idempotent");
+
+    let url = format!("{base}/eth/v1/beacon/light_client/bootstrap/{BOOTSTRAP_ROOT}");
+    let response: web_sys::Response = JsFuture::from(fetch(&url))
+        .await
+        .expect("answered in the page")
+        .unchecked_into();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.url(),
+        url,
+        "Helios's HTTP client reads the response URL"
+    );
+    let body = JsFuture::from(response.text().unwrap()).await.unwrap();
+    let body: Value = serde_json::from_str(&body.as_string().unwrap()).unwrap();
+    assert_eq!(body, expected["bootstraps"][BOOTSTRAP_ROOT]);
+
+    let unknown: web_sys::Response = JsFuture::from(fetch(&format!("{base}/eth/v1/nothing")))
+        .await
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(unknown.status(), 404);
+
+    // data: URLs (Helios loads its wasm from one) and other origins pass through.
+    let data: web_sys::Response = JsFuture::from(fetch("data:text/plain,passed"))
+        .await
+        .unwrap()
+        .unchecked_into();
+    let text = JsFuture::from(data.text().unwrap()).await.unwrap();
+    assert_eq!(text.as_string().as_deref(), Some("passed"));
+    assert_eq!(get_json("/network").await, network);
+
+    JsFuture::from(client.close()).await.unwrap();
+    // (Not by fetching it: the name would then be looked up outside the machine.)
+    let fetch_now = Reflect::get(&js_sys::global(), &"fetch".into()).unwrap();
+    assert!(
+        js_sys::Object::is(&fetch_now, &page_fetch),
+        "close() gives the page its own fetch back"
+    );
+}

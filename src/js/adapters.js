@@ -75,42 +75,95 @@ const STATUS_BY_CODE = {
   START: 503,
 };
 
-function json(status, body) {
-  return new Response(JSON.stringify(body), {
+// A Response made in JS has an empty `url`; Helios's HTTP client (reqwest-wasm) parses it and
+// throws an uncaught error on "", so every answer carries the URL it answers.
+function json(status, body, url) {
+  const response = new Response(JSON.stringify(body), {
     status,
     headers: { "content-type": "application/json" },
   });
+  Object.defineProperty(response, "url", { value: url, enumerable: true });
+  return response;
 }
 
-// `(Request | string) => Promise<Response>` for the Beacon-API light-client routes.
+// `(Request | string) => Promise<Response>` for the Beacon-API routes a light client calls: the
+// four light-client routes, and `/eth/v2/beacon/blocks/{block_id}` (Helios asks for the blocks of
+// the headers it verified).
 export function fetchHandler(client) {
-  const prefix = "/eth/v1/beacon/light_client/";
+  const lightClient = "/eth/v1/beacon/light_client/";
+  const blocks = "/eth/v2/beacon/blocks/";
   return async (request) => {
-    const url = new URL(typeof request === "string" ? request : request.url, "http://localhost");
+    const href = typeof request === "string" ? request : request.url;
+    const url = new URL(href, "http://localhost");
+    const reply = (status, body) => json(status, body, url.href);
     const method = typeof request === "string" ? "GET" : request.method;
-    if (method !== "GET") return json(405, { code: 405, message: `${method} not supported` });
-    if (!url.pathname.startsWith(prefix)) {
-      return json(404, { code: 404, message: `no route ${url.pathname}` });
-    }
-    const route = url.pathname.slice(prefix.length);
+    if (method !== "GET") return reply(405, { code: 405, message: `${method} not supported` });
+    const path = url.pathname;
     try {
+      if (path.startsWith(blocks)) {
+        return reply(200, await client.block(decodeURIComponent(path.slice(blocks.length))));
+      }
+      if (!path.startsWith(lightClient)) return reply(404, { code: 404, message: `no route ${path}` });
+      const route = path.slice(lightClient.length);
       if (route.startsWith("bootstrap/")) {
-        return json(200, await client.bootstrap(decodeURIComponent(route.slice("bootstrap/".length))));
+        return reply(200, await client.bootstrap(decodeURIComponent(route.slice("bootstrap/".length))));
       }
       if (route === "updates") {
         const start = url.searchParams.get("start_period");
         const count = url.searchParams.get("count");
         if (!/^\d+$/.test(start ?? "") || !/^\d+$/.test(count ?? "")) {
-          return json(400, { code: 400, message: "start_period and count must be whole numbers" });
+          return reply(400, { code: 400, message: "start_period and count must be whole numbers" });
         }
-        return json(200, await client.updates(Number(start), Number(count)));
+        return reply(200, await client.updates(Number(start), Number(count)));
       }
-      if (route === "finality_update") return json(200, await client.finalityUpdate());
-      if (route === "optimistic_update") return json(200, await client.optimisticUpdate());
-      return json(404, { code: 404, message: `no route ${url.pathname}` });
+      if (route === "finality_update") return reply(200, await client.finalityUpdate());
+      if (route === "optimistic_update") return reply(200, await client.optimisticUpdate());
+      return reply(404, { code: 404, message: `no route ${path}` });
     } catch (error) {
       const status = STATUS_BY_CODE[error && error.code] ?? 500;
-      return json(status, { code: status, message: String((error && error.message) || error) });
+      return reply(status, { code: status, message: String((error && error.message) || error) });
     }
   };
+}
+
+// Consensus RPC URLs answered in the page: base URL → fetch handler. One wrapper of the global
+// `fetch` serves them all; it is installed with the first and removed with the last.
+const consensusRpcs = new Map();
+let pageFetch = null; // the page's own fetch, while ours wraps it
+let rpcFetch = null;
+
+function routeFetch(input, init) {
+  // `data:` URLs (Helios loads its own wasm from one), other origins and anything that is not a
+  // URL string or Request go to the page's fetch untouched.
+  const href = typeof input === "string" ? input : input instanceof URL ? input.href : input && input.url;
+  if (typeof href === "string") {
+    for (const [base, handler] of consensusRpcs) {
+      if (href === base || href.startsWith(base + "/")) {
+        return handler(typeof input === "string" || input instanceof URL ? new Request(href, init) : input);
+      }
+    }
+  }
+  return pageFetch.call(globalThis, input, init);
+}
+
+// Routes `base` (a private origin and path of this client) to `client`'s fetch handler.
+export function installConsensusRpc(base, client) {
+  if (consensusRpcs.has(base)) return;
+  consensusRpcs.set(base, fetchHandler(client));
+  if (rpcFetch === null) {
+    pageFetch = globalThis.fetch;
+    rpcFetch = routeFetch;
+    globalThis.fetch = rpcFetch;
+  }
+}
+
+// Stops answering `base`; the last one gives the page its own fetch back (unless somebody has
+// wrapped it since, whose wrapper then keeps calling ours, which passes everything through).
+export function removeConsensusRpc(base) {
+  if (!consensusRpcs.delete(base) || consensusRpcs.size > 0 || rpcFetch === null) return;
+  if (globalThis.fetch === rpcFetch) {
+    globalThis.fetch = pageFetch;
+    rpcFetch = null;
+    pageFetch = null;
+  }
 }

@@ -52,6 +52,15 @@ extern "C" {
     fn light_client_transport_adapter(client: JsValue, ssz: JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = fetchHandler)]
     fn fetch_handler_adapter(client: JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = installConsensusRpc)]
+    fn install_consensus_rpc(base: &str, client: JsValue);
+    #[wasm_bindgen(js_name = removeConsensusRpc)]
+    fn remove_consensus_rpc(base: &str);
+}
+
+thread_local! {
+    /// Numbers the consensus RPC origins of this page's clients.
+    static CONSENSUS_RPCS: Cell<u32> = const { Cell::new(0) };
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -131,6 +140,8 @@ struct Shared {
     bridge_clients: RefCell<HashMap<String, String>>,
     /// The latest peer list, for the synchronous `peers()`.
     peers: RefCell<Vec<PeerSummary>>,
+    /// The consensus RPC origin this client answers in the page, once asked for.
+    consensus_rpc: RefCell<Option<String>>,
 }
 
 #[derive(Default)]
@@ -344,12 +355,38 @@ impl BeaconP2P {
         light_client_transport_adapter(JsValue::from(self.clone()), ssz)
     }
 
-    /// `(request: Request) => Promise<Response>` answering the Beacon-API light-client routes
-    /// (`/eth/v1/beacon/light_client/…`) from this client, for Helios-wasm's `consensusRpc`
-    /// through a service worker or a fetch shim. Other paths answer 404.
+    /// `(request: Request) => Promise<Response>` answering the Beacon-API routes a light client
+    /// calls (`/eth/v1/beacon/light_client/…` and `/eth/v2/beacon/blocks/{block_id}`) from this
+    /// client, for Helios-wasm's `consensusRpc` through a service worker or a fetch shim (or use
+    /// `consensusRpcUrl()`). Every response has its `url` set (Helios needs it). Other paths
+    /// answer 404.
     #[wasm_bindgen(js_name = fetchHandler, unchecked_return_type = "(request: Request | string) => Promise<Response>")]
     pub fn fetch_handler(&self) -> JsValue {
         fetch_handler_adapter(JsValue::from(self.clone()))
+    }
+
+    /// A consensus RPC URL (`https://c<n>.beacon-p2p.invalid`) answered by this client inside the
+    /// page, for Helios's `consensusRpc`: the first call wraps the page's `fetch` once (requests
+    /// to other origins, and `data:` URLs, pass through untouched), later calls return the same
+    /// URL, and `close()` removes it. The `.invalid` name never resolves, so nothing for it can
+    /// leave the page.
+    #[wasm_bindgen(js_name = consensusRpcUrl)]
+    pub fn consensus_rpc_url(&self) -> Result<String, JsValue> {
+        if self.shared.closed.get() {
+            return Err(ApiError::new("CLOSED", "the client is closed").into());
+        }
+        let mut installed = self.shared.consensus_rpc.borrow_mut();
+        if let Some(base) = installed.as_ref() {
+            return Ok(base.clone());
+        }
+        let number = CONSENSUS_RPCS.with(|count| {
+            count.set(count.get() + 1);
+            count.get()
+        });
+        let base = format!("https://c{number}.beacon-p2p.invalid");
+        install_consensus_rpc(&base, JsValue::from(self.clone()));
+        *installed = Some(base.clone());
+        Ok(base)
     }
 
     /// Says goodbye to every peer and stops. Later calls reject with `CLOSED`.
@@ -359,6 +396,9 @@ impl BeaconP2P {
         wasm_bindgen_futures::future_to_promise(async move {
             if !shared.closed.replace(true) {
                 *shared.listeners.borrow_mut() = Listeners::default();
+                if let Some(base) = shared.consensus_rpc.borrow_mut().take() {
+                    remove_consensus_rpc(&base);
+                }
                 shared.client.shutdown().await;
             }
             Ok(JsValue::UNDEFINED)
@@ -405,6 +445,7 @@ impl BeaconP2P {
             listeners: RefCell::new(Listeners::default()),
             bridge_clients: RefCell::new(bridge_clients),
             peers: RefCell::new(Vec::new()),
+            consensus_rpc: RefCell::new(None),
         });
 
         // The first completed handshake, or the timeout.

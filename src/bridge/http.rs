@@ -213,10 +213,12 @@ fn wants_ssz(headers: &HeaderMap) -> bool {
 
 fn fetch_error(error: ClientError) -> Response {
     let status = match &error {
-        ClientError::Fetch(FetchError::Unavailable(_)) => StatusCode::NOT_FOUND,
-        ClientError::Fetch(FetchError::InvalidRequest(_)) | ClientError::Updates(_) => {
-            StatusCode::BAD_REQUEST
+        ClientError::Fetch(FetchError::Unavailable(_)) | ClientError::NotFound(_) => {
+            StatusCode::NOT_FOUND
         }
+        ClientError::Fetch(FetchError::InvalidRequest(_))
+        | ClientError::Updates(_)
+        | ClientError::InvalidArgument(_) => StatusCode::BAD_REQUEST,
         ClientError::Fetch(FetchError::NoPeerAnswered { .. })
         | ClientError::Fetch(FetchError::NoPeerServes { .. }) => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,

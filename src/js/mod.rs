@@ -199,12 +199,7 @@ fn object_to_js(object: &LightClientObject) -> Result<JsValue, ApiError> {
 
 impl From<ClientError> for ApiError {
     fn from(error: ClientError) -> Self {
-        let code = match &error {
-            ClientError::Start(_) => "START",
-            ClientError::Fetch(fetch) => fetch.code(),
-            ClientError::Updates(_) => "BAD_DATA",
-        };
-        ApiError::new(code, error.to_string())
+        ApiError::new(error.code(), error.to_string())
     }
 }
 

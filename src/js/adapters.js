@@ -68,6 +68,7 @@ export function lightClientTransport(client, ssz) {
 const STATUS_BY_CODE = {
   INVALID_ARGUMENT: 400,
   PEER_ERROR: 404,
+  NOT_FOUND: 404,
   BAD_DATA: 502,
   NO_PEERS: 503,
   TIMEOUT: 504,
@@ -89,6 +90,14 @@ export function fetchHandler(client) {
     const url = new URL(typeof request === "string" ? request : request.url, "http://localhost");
     const method = typeof request === "string" ? "GET" : request.method;
     if (method !== "GET") return json(405, { code: 405, message: `${method} not supported` });
+    const blocks = "/eth/v2/beacon/blocks/";
+    if (url.pathname.startsWith(blocks)) {
+      try {
+        return json(200, await client.block(decodeURIComponent(url.pathname.slice(blocks.length))));
+      } catch (error) {
+        return errorResponse(error);
+      }
+    }
     if (!url.pathname.startsWith(prefix)) {
       return json(404, { code: 404, message: `no route ${url.pathname}` });
     }
@@ -109,8 +118,12 @@ export function fetchHandler(client) {
       if (route === "optimistic_update") return json(200, await client.optimisticUpdate());
       return json(404, { code: 404, message: `no route ${url.pathname}` });
     } catch (error) {
-      const status = STATUS_BY_CODE[error && error.code] ?? 500;
-      return json(status, { code: status, message: String((error && error.message) || error) });
+      return errorResponse(error);
     }
   };
+}
+
+function errorResponse(error) {
+  const status = STATUS_BY_CODE[error && error.code] ?? 500;
+  return json(status, { code: status, message: String((error && error.message) || error) });
 }

@@ -22,7 +22,7 @@ use wasm_bindgen::prelude::*;
 
 use self::browser::{sleep_ms, ApiError};
 use self::options::{BridgePeer, ConnectOptions};
-use crate::client::{Client, ClientError, Config, Event};
+use crate::client::{BlockId, Client, ClientError, Config, Event};
 use crate::node::peers::PeerInfo;
 use crate::node::{reach, relay_address, Reach};
 use crate::primitives::Root;
@@ -101,7 +101,16 @@ export interface PeerSummary {
 
 /** Error codes of rejected promises (`error.code`). */
 export type ErrorCode =
-  | "NO_PEERS" | "TIMEOUT" | "PEER_ERROR" | "BAD_DATA" | "INVALID_ARGUMENT" | "CLOSED" | "START";
+  | "NO_PEERS" | "TIMEOUT" | "PEER_ERROR" | "BAD_DATA" | "INVALID_ARGUMENT" | "NOT_FOUND" | "CLOSED"
+  | "START";
+
+/** A block as `GET /eth/v2/beacon/blocks/{block_id}` serves it. */
+export interface BlockResponse<T = any> {
+  version: string;
+  execution_optimistic: boolean;
+  finalized: boolean;
+  data: T;
+}
 
 /** Lodestar's `LightClientTransport` (`@lodestar/light-client`). */
 export interface LightClientTransport {
@@ -283,6 +292,25 @@ impl BeaconP2P {
         })
     }
 
+    /// The `SignedBeaconBlock` `id` names (a slot, a `0x…` block root, `head` or `finalized`), as
+    /// `GET /eth/v2/beacon/blocks/{id}` serves it. Rejects with `INVALID_ARGUMENT` for a bad id
+    /// and `NOT_FOUND` for an empty slot or a root no peer has.
+    #[wasm_bindgen(unchecked_return_type = "Promise<BlockResponse>")]
+    pub fn block(&self, id: String) -> Promise {
+        self.call(|client| async move {
+            let id: BlockId = id.trim().parse().map_err(|_| {
+                ApiError::new(
+                    "INVALID_ARGUMENT",
+                    format!(
+                        "block id {:?}: expected a slot, 0x and 64 hex digits, head or finalized",
+                        truncate(&id)
+                    ),
+                )
+            })?;
+            to_js(&client.block_with_finality(id).await?.to_beacon_api_json())
+        })
+    }
+
     /// The latest `LightClientFinalityUpdate` a peer has, as `{version, data}`.
     #[wasm_bindgen(js_name = finalityUpdate, unchecked_return_type = "Promise<Versioned>")]
     pub fn finality_update(&self) -> Promise {
@@ -340,7 +368,7 @@ impl BeaconP2P {
     }
 
     /// `(request: Request) => Promise<Response>` answering the Beacon-API light-client routes
-    /// (`/eth/v1/beacon/light_client/…`) from this client, for Helios-wasm's `consensusRpc`
+    /// (`/eth/v1/beacon/light_client/…`) and `/eth/v2/beacon/blocks/{id}` (JSON) from this client, for Helios-wasm's `consensusRpc`
     /// through a service worker or a fetch shim. Other paths answer 404.
     #[wasm_bindgen(js_name = fetchHandler, unchecked_return_type = "(request: Request | string) => Promise<Response>")]
     pub fn fetch_handler(&self) -> JsValue {

@@ -386,3 +386,44 @@ impl Client {
 
 /// Event re-exported under the node's name too.
 pub type ClientEvent = NodeEvent;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_ids_parse_like_the_beacon_api() {
+        assert_eq!("0".parse(), Ok(BlockId::Slot(0)));
+        assert_eq!("13221864".parse(), Ok(BlockId::Slot(13221864)));
+        assert_eq!("head".parse(), Ok(BlockId::Head));
+        assert_eq!("finalized".parse(), Ok(BlockId::Finalized));
+        let root = format!("0x{}", "aB".repeat(32));
+        assert_eq!(
+            root.parse::<BlockId>().map(|id| id.to_string()),
+            Ok(root.to_lowercase())
+        );
+        for bad in [
+            "",
+            "genesis",
+            "justified",
+            "Head",
+            " 1",
+            "+1",
+            "-1",
+            "1.5",
+            "0x",
+            "0x1234",
+            "ab".repeat(32).as_str(),
+            &format!("0x{}", "zz".repeat(32)),
+            &format!("0x{}", "ab".repeat(33)),
+            "18446744073709551616",
+        ] {
+            let error = bad.parse::<BlockId>().unwrap_err();
+            assert_eq!(
+                ClientError::from(error).code(),
+                "INVALID_ARGUMENT",
+                "{bad:?}"
+            );
+        }
+    }
+}

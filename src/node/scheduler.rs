@@ -16,7 +16,7 @@ use super::behaviour::Message;
 use super::codec::{is_protocol_refusal, EthRequest, EthResponse};
 use super::peers::Outcome;
 use super::{Node, GOODBYE_BAD_SCORE};
-use crate::chain::Fork;
+use crate::chain::{ChainConfig, Fork};
 use crate::primitives::Root;
 use crate::types::{
     BeaconBlocksByRangeRequest, BeaconBlocksByRootRequest, LightClientKind, LightClientObject,
@@ -458,87 +458,8 @@ impl Node {
             Some(kind) => self
                 .check_chunks(kind, request, chunks)
                 .map(Fetched::Objects),
-            None => self.check_blocks(request, chunks).map(Fetched::Blocks),
+            None => check_blocks(&self.config.chain, request, chunks).map(Fetched::Blocks),
         }
-    }
-
-    /// Decodes block chunks and checks them against the request: by range, slots strictly
-    /// ascending within `[start, start + count)`; by root, each block one asked for, in request
-    /// order, none twice. No chunk at all is an answer (empty slots, unknown roots).
-    fn check_blocks(
-        &self,
-        request: &LightClientRequest,
-        chunks: Vec<ResponseChunk>,
-    ) -> Result<Vec<SignedBeaconBlock>, (Outcome, String)> {
-        let chain = &self.config.chain;
-        let mut blocks: Vec<SignedBeaconBlock> = Vec::with_capacity(chunks.len());
-        // By root: the index in the request after the last root answered.
-        let mut next_root = 0;
-        for (index, chunk) in chunks.into_iter().enumerate() {
-            if chunk.result != ResultCode::Success {
-                let message = chunk.error_message().unwrap_or_default();
-                let outcome = if chunk.result == ResultCode::ResourceUnavailable {
-                    Outcome::Unavailable
-                } else {
-                    Outcome::ErrorResponse
-                };
-                return Err((outcome, format!("error {}: {message}", chunk.result.byte())));
-            }
-            let Some(fork) = chunk.fork else {
-                return Err((Outcome::BadData, format!("block {index} without a fork")));
-            };
-            let block = SignedBeaconBlock::from_ssz(fork, chain.preset, &chunk.payload)
-                .map_err(|error| (Outcome::BadData, format!("block {index}: {error}")))?;
-            let slot = block.slot();
-            if chunk.context != Some(chain.fork_digest_at_slot(slot)) {
-                return Err((
-                    Outcome::BadData,
-                    format!("block {index}: context bytes do not match slot {slot}"),
-                ));
-            }
-            match request {
-                LightClientRequest::BlocksByRange { start_slot, count } => {
-                    let end = start_slot.saturating_add(*count);
-                    if slot < *start_slot || slot >= end {
-                        return Err((
-                            Outcome::BadData,
-                            format!(
-                                "block {index} is for slot {slot}, outside {start_slot}..{end}"
-                            ),
-                        ));
-                    }
-                    if let Some(previous) = blocks.last().map(SignedBeaconBlock::slot) {
-                        if slot <= previous {
-                            return Err((
-                                Outcome::BadData,
-                                format!("block {index} (slot {slot}) is not after slot {previous}"),
-                            ));
-                        }
-                    }
-                }
-                LightClientRequest::BlocksByRoot(roots) => {
-                    let root = block.block_root();
-                    match roots[next_root.min(roots.len())..]
-                        .iter()
-                        .position(|asked| *asked == root)
-                    {
-                        Some(offset) => next_root += offset + 1,
-                        None => {
-                            return Err((
-                                Outcome::BadData,
-                                format!(
-                                "block {index} has root {root}, not one asked for (in order, once)"
-                            ),
-                            ))
-                        }
-                    }
-                }
-                // Only block requests come here.
-                _ => {}
-            }
-            blocks.push(block);
-        }
-        Ok(blocks)
     }
 
     /// Decodes and checks light-client chunks against the request.
@@ -618,6 +539,82 @@ impl Node {
     }
 }
 
+/// Decodes block chunks and checks them against the request: by range, slots strictly
+/// ascending within `[start, start + count)`; by root, each block one asked for, in request
+/// order, none twice. No chunk at all is an answer (empty slots, unknown roots).
+fn check_blocks(
+    chain: &ChainConfig,
+    request: &LightClientRequest,
+    chunks: Vec<ResponseChunk>,
+) -> Result<Vec<SignedBeaconBlock>, (Outcome, String)> {
+    let mut blocks: Vec<SignedBeaconBlock> = Vec::with_capacity(chunks.len());
+    // By root: the index in the request after the last root answered.
+    let mut next_root = 0;
+    for (index, chunk) in chunks.into_iter().enumerate() {
+        if chunk.result != ResultCode::Success {
+            let message = chunk.error_message().unwrap_or_default();
+            let outcome = if chunk.result == ResultCode::ResourceUnavailable {
+                Outcome::Unavailable
+            } else {
+                Outcome::ErrorResponse
+            };
+            return Err((outcome, format!("error {}: {message}", chunk.result.byte())));
+        }
+        let Some(fork) = chunk.fork else {
+            return Err((Outcome::BadData, format!("block {index} without a fork")));
+        };
+        let block = SignedBeaconBlock::from_ssz(fork, chain.preset, &chunk.payload)
+            .map_err(|error| (Outcome::BadData, format!("block {index}: {error}")))?;
+        let slot = block.slot();
+        if chunk.context != Some(chain.fork_digest_at_slot(slot)) {
+            return Err((
+                Outcome::BadData,
+                format!("block {index}: context bytes do not match slot {slot}"),
+            ));
+        }
+        match request {
+            LightClientRequest::BlocksByRange { start_slot, count } => {
+                let end = start_slot.saturating_add(*count);
+                if slot < *start_slot || slot >= end {
+                    return Err((
+                        Outcome::BadData,
+                        format!("block {index} is for slot {slot}, outside {start_slot}..{end}"),
+                    ));
+                }
+                if let Some(previous) = blocks.last().map(SignedBeaconBlock::slot) {
+                    if slot <= previous {
+                        return Err((
+                            Outcome::BadData,
+                            format!("block {index} (slot {slot}) is not after slot {previous}"),
+                        ));
+                    }
+                }
+            }
+            LightClientRequest::BlocksByRoot(roots) => {
+                let root = block.block_root();
+                match roots[next_root.min(roots.len())..]
+                    .iter()
+                    .position(|asked| *asked == root)
+                {
+                    Some(offset) => next_root += offset + 1,
+                    None => {
+                        return Err((
+                            Outcome::BadData,
+                            format!(
+                                "block {index} has root {root}, not one asked for (in order, once)"
+                            ),
+                        ))
+                    }
+                }
+            }
+            // Only block requests come here.
+            _ => {}
+        }
+        blocks.push(block);
+    }
+    Ok(blocks)
+}
+
 /// Answers `pending` with the error `error` makes of its attempts and protocol.
 fn fail(pending: PendingFetch, error: impl FnOnce(String, Protocol) -> FetchError) {
     let attempts: String = pending
@@ -652,5 +649,130 @@ fn is_connection_loss(failure: &OutboundFailure) -> bool {
                 | ErrorKind::NotConnected
         ),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::Network;
+
+    const SLOT_A: u64 = 13221800;
+    const SLOT_B: u64 = 13221801;
+    const BLOCK_A: &[u8] = include_bytes!(
+        "../../tests/data/synthnet/blocks/13221800_0x6244e500d83a6c71b50b296e792cc2bb9a31edcb8e8aebcf9dfe692168fa2347.ssz"
+    );
+    const BLOCK_B: &[u8] = include_bytes!(
+        "../../tests/data/synthnet/blocks/13221801_0xb10ac9cba65c14299a56e37900cf3f8539ac94411bb930a3083e825839a046d1.ssz"
+    );
+
+    fn chunk(chain: &ChainConfig, slot: u64, payload: &[u8]) -> ResponseChunk {
+        ResponseChunk {
+            result: ResultCode::Success,
+            context: Some(chain.fork_digest_at_slot(slot)),
+            fork: Some(chain.fork_at_slot(slot)),
+            payload: payload.to_vec(),
+        }
+    }
+
+    fn root(chain: &ChainConfig, slot: u64, payload: &[u8]) -> Root {
+        SignedBeaconBlock::from_ssz(chain.fork_at_slot(slot), chain.preset, payload)
+            .unwrap()
+            .block_root()
+    }
+
+    #[test]
+    fn block_responses_are_checked_against_the_request() {
+        let chain = Network::Mainnet.config();
+        let a = || chunk(&chain, SLOT_A, BLOCK_A);
+        let b = || chunk(&chain, SLOT_B, BLOCK_B);
+        let (root_a, root_b) = (root(&chain, SLOT_A, BLOCK_A), root(&chain, SLOT_B, BLOCK_B));
+        let bad = |result: Result<Vec<SignedBeaconBlock>, (Outcome, String)>| {
+            assert_eq!(
+                result.map(|blocks| blocks.len()).unwrap_err().0,
+                Outcome::BadData
+            );
+        };
+
+        let range = |start_slot, count| LightClientRequest::BlocksByRange { start_slot, count };
+        let blocks = check_blocks(&chain, &range(SLOT_A, 2), vec![a(), b()]).unwrap();
+        assert_eq!(
+            blocks
+                .iter()
+                .map(SignedBeaconBlock::slot)
+                .collect::<Vec<_>>(),
+            [SLOT_A, SLOT_B]
+        );
+        assert!(check_blocks(&chain, &range(SLOT_A, 1), vec![])
+            .unwrap()
+            .is_empty());
+        bad(check_blocks(&chain, &range(SLOT_A, 2), vec![b(), a()]));
+        bad(check_blocks(&chain, &range(SLOT_A, 2), vec![a(), a()]));
+        bad(check_blocks(&chain, &range(SLOT_A, 1), vec![b()]));
+        bad(check_blocks(&chain, &range(SLOT_B, 1), vec![a()]));
+
+        let by_root = |roots: &[Root]| LightClientRequest::BlocksByRoot(roots.to_vec());
+        let blocks = check_blocks(&chain, &by_root(&[root_a, root_b]), vec![a(), b()]).unwrap();
+        assert_eq!(blocks[1].block_root(), root_b);
+        // Unknown roots are skipped.
+        check_blocks(
+            &chain,
+            &by_root(&[root_a, Root::from([7; 32]), root_b]),
+            vec![b()],
+        )
+        .unwrap();
+        bad(check_blocks(
+            &chain,
+            &by_root(&[root_a, root_b]),
+            vec![b(), a()],
+        ));
+        bad(check_blocks(
+            &chain,
+            &by_root(&[root_a, root_b]),
+            vec![a(), a()],
+        ));
+        bad(check_blocks(&chain, &by_root(&[root_a]), vec![b()]));
+
+        // The context bytes must be those of the block's slot, and the bytes a block of that fork.
+        let mut wrong_context = a();
+        wrong_context.context = Some(chain.fork_digest_at_slot(13148160));
+        bad(check_blocks(&chain, &range(SLOT_A, 1), vec![wrong_context]));
+        let mut truncated = a();
+        truncated.payload.truncate(100);
+        bad(check_blocks(&chain, &range(SLOT_A, 1), vec![truncated]));
+
+        // An error chunk is the peer's answer, not bad data.
+        let error = ResponseChunk {
+            result: ResultCode::ResourceUnavailable,
+            context: None,
+            fork: None,
+            payload: b"no".to_vec(),
+        };
+        let (outcome, _) = check_blocks(&chain, &range(SLOT_A, 1), vec![error]).unwrap_err();
+        assert_eq!(outcome, Outcome::Unavailable);
+    }
+
+    #[test]
+    fn block_requests_are_bounded() {
+        let range = |count| LightClientRequest::BlocksByRange {
+            start_slot: 5,
+            count,
+        };
+        assert!(range(0).invalid().is_some());
+        assert!(range(128).invalid().is_none());
+        assert!(range(129).invalid().is_some());
+        let overflow = LightClientRequest::BlocksByRange {
+            start_slot: u64::MAX,
+            count: 2,
+        };
+        assert!(overflow.invalid().is_some());
+        assert!(LightClientRequest::BlocksByRoot(vec![]).invalid().is_some());
+        let roots = LightClientRequest::BlocksByRoot(vec![Root::default(); 128]);
+        assert!(roots.invalid().is_none());
+        assert_eq!(roots.payload().len(), 128 * 32);
+        assert!(LightClientRequest::BlocksByRoot(vec![Root::default(); 129])
+            .invalid()
+            .is_some());
+        assert_eq!(range(3).payload().len(), 24);
     }
 }

@@ -245,3 +245,42 @@ impl FromStr for Protocol {
         found.ok_or_else(|| UnknownProtocol(text.to_string()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_protocols() {
+        for (name, protocol) in [
+            ("beacon_blocks_by_range", Protocol::BeaconBlocksByRange),
+            ("beacon_blocks_by_root/2", Protocol::BeaconBlocksByRoot),
+        ] {
+            assert_eq!(name.parse(), Ok(protocol));
+            assert_eq!(protocol.protocol_id().parse(), Ok(protocol));
+            assert!(protocol.has_context_bytes() && protocol.is_block());
+            assert_eq!(protocol.max_response_chunks(), 128);
+            assert_eq!(protocol.response_type(), SszTypeName::SignedBeaconBlock);
+        }
+        assert_eq!(
+            Protocol::BeaconBlocksByRange.protocol_id(),
+            "/eth2/beacon_chain/req/beacon_blocks_by_range/2/ssz_snappy"
+        );
+        assert_eq!(
+            Protocol::BeaconBlocksByRange.request_bounds(),
+            Some((24, 24))
+        );
+        assert_eq!(
+            Protocol::BeaconBlocksByRoot.request_bounds(),
+            Some((0, 4096))
+        );
+        // Blocks exist from capella on; the payload is capped at MAX_PAYLOAD_SIZE.
+        let (_, max) = Protocol::BeaconBlocksByRange
+            .response_bounds(Fork::Fulu, Preset::Mainnet)
+            .unwrap();
+        assert!(max <= MAX_PAYLOAD_SIZE);
+        assert!(Protocol::BeaconBlocksByRoot
+            .response_bounds(Fork::Altair, Preset::Mainnet)
+            .is_err());
+    }
+}

@@ -7,9 +7,11 @@ use libp2p::Multiaddr;
 
 use crate::chain::{ChainConfig, Clock};
 use crate::node::peers::PeerInfo;
-use crate::node::{build_swarm, Command, FetchError, LightClientRequest, Node, NodeEvent};
-use crate::primitives::Root;
-use crate::types::{LightClientObject, MAX_REQUEST_LIGHT_CLIENT_UPDATES};
+use crate::node::{
+    build_swarm, Command, FetchError, Fetched, KnownHeaders, LightClientRequest, Node, NodeEvent,
+};
+use crate::primitives::{Root, Slot};
+use crate::types::{LightClientObject, SignedBeaconBlock, MAX_REQUEST_LIGHT_CLIENT_UPDATES};
 
 /// How the client runs: network, peers, limits, and the clock chain time is read from.
 ///
@@ -32,6 +34,105 @@ pub enum ClientError {
     /// Peers sent updates that do not cover the range asked for.
     #[error("updates: {0}")]
     Updates(String),
+    /// An argument is not valid (a block id, say).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// The data does not exist: an empty slot, a root no peer knows.
+    #[error("not found: {0}")]
+    NotFound(String),
+}
+
+impl ClientError {
+    /// A short, stable code: [`FetchError::code`]'s, `INVALID_ARGUMENT`, `NOT_FOUND`, or
+    /// `START` / `BAD_DATA` for the rest.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ClientError::Start(_) => "START",
+            ClientError::Fetch(error) => error.code(),
+            ClientError::Updates(_) => "BAD_DATA",
+            ClientError::InvalidArgument(_) => "INVALID_ARGUMENT",
+            ClientError::NotFound(_) => "NOT_FOUND",
+        }
+    }
+}
+
+/// A block id, as in the Beacon API's `/eth/v2/beacon/blocks/{block_id}`: a slot (decimal),
+/// a block root (`0x` + 64 hex digits), `head` or `finalized` (the newest attested / finalized
+/// header the client knows from light-client data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BlockId {
+    /// The block at this slot (none if the slot is empty).
+    Slot(Slot),
+    /// The block with this root.
+    Root(Root),
+    /// The newest attested header's block.
+    Head,
+    /// The newest finalized header's block.
+    Finalized,
+}
+
+/// A block id that is not a slot, a root, `head` or `finalized`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid block id {0:?}: expected a slot, 0x and 64 hex digits, head or finalized")]
+pub struct InvalidBlockId(pub String);
+
+impl std::str::FromStr for BlockId {
+    type Err = InvalidBlockId;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let invalid = || InvalidBlockId(text.to_string());
+        match text {
+            "head" => Ok(BlockId::Head),
+            "finalized" => Ok(BlockId::Finalized),
+            _ if text.starts_with("0x") => {
+                let hex = &text[2..];
+                if hex.len() != 64 || !hex.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+                    return Err(invalid());
+                }
+                Root::from_hex(text)
+                    .map(BlockId::Root)
+                    .map_err(|_| invalid())
+            }
+            _ if !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit()) => {
+                text.parse().map(BlockId::Slot).map_err(|_| invalid())
+            }
+            _ => Err(invalid()),
+        }
+    }
+}
+
+impl std::fmt::Display for BlockId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BlockId::Slot(slot) => write!(f, "{slot}"),
+            BlockId::Root(root) => write!(f, "{root}"),
+            BlockId::Head => f.write_str("head"),
+            BlockId::Finalized => f.write_str("finalized"),
+        }
+    }
+}
+
+impl From<InvalidBlockId> for ClientError {
+    fn from(error: InvalidBlockId) -> Self {
+        ClientError::InvalidArgument(error.to_string())
+    }
+}
+
+/// A block and whether it is finalized (its slot is at or before the newest finalized header the
+/// client knows): what `GET /eth/v2/beacon/blocks/{block_id}` answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedBlock {
+    /// The block.
+    pub block: SignedBeaconBlock,
+    /// Whether its slot is finalized.
+    pub finalized: bool,
+}
+
+impl FetchedBlock {
+    /// The Beacon-API JSON `{"version", "execution_optimistic": false, "finalized", "data"}`.
+    pub fn to_beacon_api_json(&self) -> serde_json::Value {
+        self.block.to_beacon_api_json(false, self.finalized)
+    }
 }
 
 /// A handle to a running light consensus node. Cheap to clone.
@@ -76,10 +177,7 @@ impl Client {
         self.clock
     }
 
-    async fn fetch(
-        &self,
-        request: LightClientRequest,
-    ) -> Result<Vec<LightClientObject>, ClientError> {
+    async fn request(&self, request: LightClientRequest) -> Result<Fetched, ClientError> {
         let (reply, answer) = oneshot::channel();
         self.commands
             .clone()
@@ -87,6 +185,105 @@ impl Client {
             .await
             .map_err(|_| FetchError::Stopped)?;
         Ok(answer.await.map_err(|_| FetchError::Stopped)??)
+    }
+
+    async fn fetch(
+        &self,
+        request: LightClientRequest,
+    ) -> Result<Vec<LightClientObject>, ClientError> {
+        match self.request(request).await? {
+            Fetched::Objects(objects) => Ok(objects),
+            // The node answers light-client requests with objects only.
+            Fetched::Blocks(_) => Err(FetchError::Stopped.into()),
+        }
+    }
+
+    async fn fetch_blocks(
+        &self,
+        request: LightClientRequest,
+    ) -> Result<Vec<SignedBeaconBlock>, ClientError> {
+        match self.request(request).await? {
+            Fetched::Blocks(blocks) => Ok(blocks),
+            // The node answers block requests with blocks only.
+            Fetched::Objects(_) => Err(FetchError::Stopped.into()),
+        }
+    }
+
+    /// The newest attested and finalized headers the node learned from light-client data.
+    pub async fn known_headers(&self) -> KnownHeaders {
+        let (reply, answer) = oneshot::channel();
+        if self
+            .commands
+            .clone()
+            .send(Command::Known(reply))
+            .await
+            .is_err()
+        {
+            return KnownHeaders::default();
+        }
+        answer.await.unwrap_or_default()
+    }
+
+    /// The block `id` names, from a peer (`beacon_blocks_by_range/2` for a slot,
+    /// `beacon_blocks_by_root/2` otherwise). `head` and `finalized` are the newest headers the
+    /// client knows; with none known yet, it fetches the optimistic / finality update first.
+    /// An empty slot or a root no peer has is [`ClientError::NotFound`].
+    pub async fn block(&self, id: BlockId) -> Result<SignedBeaconBlock, ClientError> {
+        self.block_with_finality(id)
+            .await
+            .map(|fetched| fetched.block)
+    }
+
+    /// [`Client::block`], and whether the block is finalized (its slot at or before the newest
+    /// finalized header known; the finality update is fetched first when none is).
+    pub async fn block_with_finality(&self, id: BlockId) -> Result<FetchedBlock, ClientError> {
+        let mut known = self.known_headers().await;
+        if id == BlockId::Head && known.head.is_none() {
+            self.optimistic_update().await?;
+            known = self.known_headers().await;
+        }
+        if known.finalized.is_none() {
+            match self.finality_update().await {
+                Ok(_) => known = self.known_headers().await,
+                // Only `finalized` needs it; other blocks are then just not known finalized.
+                Err(error) if id == BlockId::Finalized => return Err(error),
+                Err(error) => tracing::info!(%error, "no finality update; finalized = false"),
+            }
+        }
+        let request = match id {
+            BlockId::Slot(slot) => LightClientRequest::BlocksByRange {
+                start_slot: slot,
+                count: 1,
+            },
+            BlockId::Root(root) => LightClientRequest::BlocksByRoot(vec![root]),
+            BlockId::Head => {
+                let (_, root) = known
+                    .head
+                    .ok_or_else(|| ClientError::NotFound("no head header known".to_string()))?;
+                LightClientRequest::BlocksByRoot(vec![root])
+            }
+            BlockId::Finalized => {
+                let (_, root) = known.finalized.ok_or_else(|| {
+                    ClientError::NotFound("no finalized header known".to_string())
+                })?;
+                LightClientRequest::BlocksByRoot(vec![root])
+            }
+        };
+        let block = self
+            .fetch_blocks(request)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| match id {
+                BlockId::Slot(slot) => {
+                    ClientError::NotFound(format!("no block at slot {slot} (an empty slot)"))
+                }
+                _ => ClientError::NotFound(format!("no peer has block {id}")),
+            })?;
+        let finalized = known
+            .finalized
+            .is_some_and(|(finalized_slot, _)| block.slot() <= finalized_slot);
+        Ok(FetchedBlock { block, finalized })
     }
 
     async fn fetch_one(
@@ -189,3 +386,44 @@ impl Client {
 
 /// Event re-exported under the node's name too.
 pub type ClientEvent = NodeEvent;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_ids_parse_like_the_beacon_api() {
+        assert_eq!("0".parse(), Ok(BlockId::Slot(0)));
+        assert_eq!("13221864".parse(), Ok(BlockId::Slot(13221864)));
+        assert_eq!("head".parse(), Ok(BlockId::Head));
+        assert_eq!("finalized".parse(), Ok(BlockId::Finalized));
+        let root = format!("0x{}", "aB".repeat(32));
+        assert_eq!(
+            root.parse::<BlockId>().map(|id| id.to_string()),
+            Ok(root.to_lowercase())
+        );
+        for bad in [
+            "",
+            "genesis",
+            "justified",
+            "Head",
+            " 1",
+            "+1",
+            "-1",
+            "1.5",
+            "0x",
+            "0x1234",
+            "ab".repeat(32).as_str(),
+            &format!("0x{}", "zz".repeat(32)),
+            &format!("0x{}", "ab".repeat(33)),
+            "18446744073709551616",
+        ] {
+            let error = bad.parse::<BlockId>().unwrap_err();
+            assert_eq!(
+                ClientError::from(error).code(),
+                "INVALID_ARGUMENT",
+                "{bad:?}"
+            );
+        }
+    }
+}

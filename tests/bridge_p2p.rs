@@ -466,3 +466,70 @@ async fn events_arrive_as_server_sent_events() {
     drop(bridge);
     client.shutdown().await;
 }
+
+/// `GET /eth/v2/beacon/blocks/{block_id}` answered from the client, the synthnet replayed by
+/// the test peer: JSON equal to the recorded block, SSZ byte for byte with its version header,
+/// 400 for a bad id, 404 for an empty slot and an unknown root.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_route_serves_json_and_ssz() {
+    let synthnet = data_dir().join("synthnet");
+    let start = read_json(&synthnet.join("meta.json"))["clock"]["start"]
+        .as_u64()
+        .unwrap();
+    let start_arg = start.to_string();
+    let peer = TestPeer::start(&[
+        "--data",
+        "tests/data/synthnet",
+        "--clock-start",
+        &start_arg,
+        "--muxers",
+        "mplex",
+        "--no-gossip",
+    ]);
+    let mut config = Config::new(beacon_p2p::chain::Network::Mainnet.config());
+    config.peers = vec![peer.multiaddr.parse().unwrap()];
+    config.clock = Clock::starting_at_unix_ms(start * 1000);
+    config.rate_limited_interval = Duration::ZERO;
+    config.request_deadline = Duration::from_secs(20);
+    let client = Client::start(config).unwrap();
+    let bridge_config = BridgeConfig::new("127.0.0.1:0".parse().unwrap());
+    let bridge = Bridge::start(bridge_config, client.clone()).await.unwrap();
+    let address = bridge.local_addr();
+
+    let name = "13221792_0xf1d96448886de1b7431cf906829d391e7587107f6b8db754a29012ae43884169";
+    let expected_json = read_json(&synthnet.join(format!("blocks/{name}.json")));
+    let expected_ssz = read(&synthnet.join(format!("blocks/{name}.ssz")));
+    for id in [
+        "13221792",
+        "0xf1d96448886de1b7431cf906829d391e7587107f6b8db754a29012ae43884169",
+    ] {
+        let path = format!("/eth/v2/beacon/blocks/{id}");
+        let reply = get(address, &path, &[]).await;
+        assert_eq!(reply.status, 200, "{id}: {}", reply.text());
+        assert_eq!(reply.header("eth-consensus-version"), Some("fulu"));
+        assert_eq!(reply.json(), expected_json, "{id}");
+        let reply = get(address, &path, &[("Accept", "application/octet-stream")]).await;
+        assert_eq!(reply.status, 200, "{id}");
+        assert_eq!(
+            reply.header("content-type"),
+            Some("application/octet-stream")
+        );
+        assert_eq!(reply.header("eth-consensus-version"), Some("fulu"));
+        assert_eq!(reply.body, expected_ssz, "{id}: SSZ");
+    }
+
+    let reply = get(address, "/eth/v2/beacon/blocks/nope", &[]).await;
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    assert_eq!(reply.json()["code"], 400);
+    assert!(reply.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("invalid block id"));
+    for id in ["13221864".to_string(), format!("0x{}", "07".repeat(32))] {
+        let reply = get(address, &format!("/eth/v2/beacon/blocks/{id}"), &[]).await;
+        assert_eq!(reply.status, 404, "{id}: {}", reply.text());
+        assert_eq!(reply.json()["code"], 404);
+    }
+    drop(bridge);
+    client.shutdown().await;
+}

@@ -410,3 +410,57 @@ fn clock_flags_parse_and_a_config_without_a_slot_duration_is_refused() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn fetch_block_prints_the_beacon_api_json() {
+    let synthnet = data_dir().join("synthnet");
+    let start = read_json(&synthnet.join("meta.json"))["clock"]["start"]
+        .as_u64()
+        .unwrap()
+        .to_string();
+    let peer = common::peer::TestPeer::start(&[
+        "--data",
+        "tests/data/synthnet",
+        "--clock-start",
+        &start,
+        "--muxers",
+        "mplex",
+        "--no-gossip",
+    ]);
+    let fetch = |id: &str| {
+        run(
+            &[
+                "fetch",
+                "--peer",
+                &peer.multiaddr,
+                "--clock-start",
+                &start,
+                "--timeout",
+                "20",
+                "block",
+                id,
+            ],
+            None,
+        )
+    };
+    let expected = read_json(&synthnet.join(
+        "blocks/13221800_0x6244e500d83a6c71b50b296e792cc2bb9a31edcb8e8aebcf9dfe692168fa2347.json",
+    ));
+    assert_eq!(ok_json_lines(&fetch("13221800")), vec![expected]);
+    // Failures: exit 1, nothing on stdout, the last stderr line (after the progress logs) says why.
+    for (id, mentions) in [
+        ("13221864", "not found: no block at slot 13221864"),
+        ("0x1234", "invalid block id \"0x1234\""),
+    ] {
+        let output = fetch(id);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{id}: {stderr}");
+        assert!(output.stdout.is_empty(), "{id}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        let last = stderr.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("error: ") && last.contains(mentions),
+            "{id}: {stderr}"
+        );
+    }
+}

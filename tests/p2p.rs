@@ -593,3 +593,217 @@ async fn a_call_rides_out_a_reconnect() {
             && e["protocol"].as_str().unwrap_or("").contains("finality")));
     client.shutdown().await;
 }
+
+// ---- Blocks (`beacon_blocks_by_range/2`, `beacon_blocks_by_root/2`) against the synthnet ----
+
+fn synthnet_dir() -> std::path::PathBuf {
+    data_dir().join("synthnet")
+}
+
+/// `meta.json`'s clock window start (unix seconds): the synthnet's "now".
+fn synthnet_clock_start() -> u64 {
+    read_json(&synthnet_dir().join("meta.json"))["clock"]["start"]
+        .as_u64()
+        .unwrap()
+}
+
+/// A test peer replaying the synthnet at its clock window (mplex only), `extra` args appended.
+fn synthnet_peer(extra: &[&str]) -> TestPeer {
+    let start = synthnet_clock_start().to_string();
+    let mut args = vec![
+        "--data",
+        "tests/data/synthnet",
+        "--clock-start",
+        &start,
+        "--muxers",
+        "mplex",
+        "--no-gossip",
+    ];
+    args.extend_from_slice(extra);
+    TestPeer::start(&args)
+}
+
+/// A client on mainnet (the synthnet's network) whose clock reads the synthnet's "now".
+fn synthnet_client(peers: &[&TestPeer], tweak: impl FnOnce(&mut Config)) -> Client {
+    start_client(peers, |config| {
+        config.chain = std::sync::Arc::new(beacon_p2p::chain::Network::Mainnet.config());
+        config.clock = Clock::starting_at_unix_ms(synthnet_clock_start() * 1000);
+        config.rate_limited_interval = Duration::ZERO;
+        tweak(config);
+    })
+}
+
+/// The Beacon-API JSON of the synthnet block with this root.
+fn synthnet_block_json(root: &Root) -> Value {
+    let suffix = format!("_{}.json", root.to_hex());
+    let path = std::fs::read_dir(synthnet_dir().join("blocks"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| {
+            path.file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.ends_with(&suffix))
+        })
+        .unwrap_or_else(|| panic!("no synthnet block with root {root}"));
+    read_json(&path)
+}
+
+fn synthnet_root_at(slot: u64) -> Root {
+    let prefix = format!("{slot}_");
+    let name = std::fs::read_dir(synthnet_dir().join("blocks"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .find(|name| name.starts_with(&prefix) && name.ends_with(".json"))
+        .unwrap_or_else(|| panic!("no synthnet block at slot {slot}"));
+    Root::from_hex(&name[prefix.len()..prefix.len() + 66]).unwrap()
+}
+
+const SYNTHNET_CHECKPOINT_ROOT: &str =
+    "0x566d487e54840062b59797f748ac8b9d84086dbe8be42c1e4fe5e3d01a7b5adf";
+const SYNTHNET_MISSED_SLOT: u64 = 13221864;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_by_slot_root_head_and_finalized() {
+    use beacon_p2p::client::BlockId;
+
+    let peer = synthnet_peer(&[]);
+    let client = synthnet_client(&[&peer], |_| {});
+
+    // By slot (beacon_blocks_by_range): one before and one after the newest finalized slot.
+    for slot in [13221792u64, 13221800] {
+        let fetched = client
+            .block_with_finality(BlockId::Slot(slot))
+            .await
+            .unwrap_or_else(|e| panic!("slot {slot}: {e}"));
+        assert_eq!(fetched.block.slot(), slot);
+        assert_eq!(
+            fetched.to_beacon_api_json(),
+            synthnet_block_json(&synthnet_root_at(slot)),
+            "block at slot {slot}"
+        );
+    }
+
+    // By root (beacon_blocks_by_root): the electra checkpoint block.
+    let root = Root::from_hex(SYNTHNET_CHECKPOINT_ROOT).unwrap();
+    let fetched = client
+        .block_with_finality(root.to_hex().parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(fetched.block.block_root(), root);
+    assert_eq!(fetched.to_beacon_api_json(), synthnet_block_json(&root));
+
+    // head and finalized: the newest headers the client learned.
+    let head = client.block_with_finality(BlockId::Head).await.unwrap();
+    assert_eq!(
+        Some((head.block.slot(), head.block.block_root())),
+        client.known_headers().await.head
+    );
+    assert_eq!(
+        head.to_beacon_api_json(),
+        synthnet_block_json(&head.block.block_root())
+    );
+    let finalized = client
+        .block_with_finality(BlockId::Finalized)
+        .await
+        .unwrap();
+    assert!(finalized.finalized);
+    assert_eq!(
+        Some((finalized.block.slot(), finalized.block.block_root())),
+        client.known_headers().await.finalized
+    );
+    assert_eq!(
+        finalized.to_beacon_api_json(),
+        synthnet_block_json(&finalized.block.block_root())
+    );
+    assert!(head.block.slot() > finalized.block.slot());
+
+    // An empty slot and an unknown root: not found (the peer sends no chunk).
+    let error = client
+        .block(BlockId::Slot(SYNTHNET_MISSED_SLOT))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ClientError::NotFound(_)), "{error}");
+    assert_eq!(error.code(), "NOT_FOUND");
+    let error = client
+        .block(BlockId::Root(Root::from([7u8; 32])))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ClientError::NotFound(_)), "{error}");
+
+    // Bad ids never reach the network.
+    for bad in [
+        "",
+        "nope",
+        "0x1234",
+        "-1",
+        "12a",
+        "0x",
+        "Head",
+        "18446744073709551616",
+    ] {
+        let error = ClientError::from(bad.parse::<BlockId>().unwrap_err());
+        assert_eq!(error.code(), "INVALID_ARGUMENT", "{bad:?}: {error}");
+    }
+    client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_sending_wrong_blocks_is_scored_down_and_the_other_answers() {
+    use beacon_p2p::client::BlockId;
+
+    let bad = synthnet_peer(&["--fault", "wrong-block", "--fault-protocols", "blocks"]);
+    let good = synthnet_peer(&[]);
+    let client = synthnet_client(&[&bad, &good], |config| {
+        config.request_timeout = Duration::from_secs(3);
+    });
+    // Both peers handshaken before the blocks are asked for.
+    client.finality_update().await.unwrap();
+    let started = Instant::now();
+    while client.peers().await.iter().filter(|p| p.connected).count() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "both peers connect"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Four at once: at most two in flight per peer, so both peers are asked.
+    let slots = [13221800u64, 13221801, 13221802, 13221803];
+    let by_slot = futures::future::join_all(slots.map(|slot| client.block(BlockId::Slot(slot))));
+    let roots = slots.map(synthnet_root_at);
+    let by_root = futures::future::join_all(roots.map(|root| client.block(BlockId::Root(root))));
+    let (by_slot, by_root) = futures::join!(by_slot, by_root);
+    for (slot, block) in slots.iter().zip(by_slot) {
+        let block = block.unwrap_or_else(|e| panic!("slot {slot}: {e}"));
+        assert_eq!(block.slot(), *slot);
+        assert_eq!(block.block_root(), synthnet_root_at(*slot));
+    }
+    for (root, block) in roots.iter().zip(by_root) {
+        assert_eq!(block.unwrap().block_root(), *root);
+    }
+    let peers = client.peers().await;
+    let score = |id: &str| peers.iter().find(|p| p.peer_id == id).unwrap().score;
+    assert!(
+        score(&bad.peer_id) < 0.0,
+        "bad peer {}",
+        score(&bad.peer_id)
+    );
+    assert!(
+        score(&good.peer_id) > 0.0,
+        "good peer {}",
+        score(&good.peer_id)
+    );
+    client.shutdown().await;
+
+    // Alone, it fails clearly, as bad data, before the deadline.
+    let alone = synthnet_client(&[&bad], |config| {
+        config.request_timeout = Duration::from_secs(2);
+        config.request_deadline = Duration::from_secs(6);
+    });
+    let error = alone.block(BlockId::Slot(13221800)).await.unwrap_err();
+    assert!(error.to_string().contains(&bad.peer_id), "{error}");
+    assert!(
+        error.to_string().contains("outside 13221800..13221801"),
+        "{error}"
+    );
+    alone.shutdown().await;
+}

@@ -24,7 +24,7 @@ use tokio::time::Instant;
 
 use super::relay::{self, Refusal};
 use super::Shared;
-use crate::client::{ClientError, Event};
+use crate::client::{BlockId, ClientError, Event, FetchedBlock};
 use crate::node::FetchError;
 use crate::primitives::Root;
 use crate::types::{LightClientObject, MAX_REQUEST_LIGHT_CLIENT_UPDATES};
@@ -52,6 +52,7 @@ pub(super) async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>
             "/eth/v1/beacon/light_client/optimistic_update",
             get(optimistic_update),
         )
+        .route("/eth/v2/beacon/blocks/{block_id}", get(block))
         .route("/eth/v1/events", get(events))
         .fallback(get(static_file))
         .layer(axum::middleware::map_response(allow_any_origin))
@@ -213,10 +214,12 @@ fn wants_ssz(headers: &HeaderMap) -> bool {
 
 fn fetch_error(error: ClientError) -> Response {
     let status = match &error {
-        ClientError::Fetch(FetchError::Unavailable(_)) => StatusCode::NOT_FOUND,
-        ClientError::Fetch(FetchError::InvalidRequest(_)) | ClientError::Updates(_) => {
-            StatusCode::BAD_REQUEST
+        ClientError::Fetch(FetchError::Unavailable(_)) | ClientError::NotFound(_) => {
+            StatusCode::NOT_FOUND
         }
+        ClientError::Fetch(FetchError::InvalidRequest(_))
+        | ClientError::Updates(_)
+        | ClientError::InvalidArgument(_) => StatusCode::BAD_REQUEST,
         ClientError::Fetch(FetchError::NoPeerAnswered { .. })
         | ClientError::Fetch(FetchError::NoPeerServes { .. }) => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -258,6 +261,31 @@ fn object_response(object: LightClientObject, ssz: bool) -> Response {
     }
 }
 
+/// A block as `GET /eth/v2/beacon/blocks/{block_id}` serves it: JSON, or its SSZ.
+fn block_response(fetched: FetchedBlock, ssz: bool) -> Response {
+    let version = HeaderValue::from_static(fetched.block.fork().name());
+    let version_header = header::HeaderName::from_static("eth-consensus-version");
+    if ssz {
+        (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/octet-stream"),
+                ),
+                (version_header, version),
+            ],
+            fetched.block.to_ssz(),
+        )
+            .into_response()
+    } else {
+        (
+            [(version_header, version)],
+            axum::Json(fetched.to_beacon_api_json()),
+        )
+            .into_response()
+    }
+}
+
 async fn timed(
     shared: &Shared,
     route: &'static str,
@@ -288,6 +316,24 @@ async fn bootstrap(
         };
         match shared.client.bootstrap(root).await {
             Ok(object) => object_response(object, wants_ssz(&headers)),
+            Err(error) => fetch_error(error),
+        }
+    })
+    .await
+}
+
+async fn block(
+    State(shared): State<Arc<Shared>>,
+    Path(block_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    timed(&shared, "block", async {
+        let id: BlockId = match block_id.parse() {
+            Ok(id) => id,
+            Err(error) => return fetch_error(ClientError::from(error)),
+        };
+        match shared.client.block_with_finality(id).await {
+            Ok(fetched) => block_response(fetched, wants_ssz(&headers)),
             Err(error) => fetch_error(error),
         }
     })

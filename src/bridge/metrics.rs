@@ -11,11 +11,12 @@ use super::table::PeerTable;
 use super::Limits;
 
 /// Routes whose latency is recorded.
-pub const ROUTES: [&str; 5] = [
+pub const ROUTES: [&str; 6] = [
     "bootstrap",
     "updates",
     "finality_update",
     "optimistic_update",
+    "block",
     "peers",
 ];
 

@@ -68,6 +68,7 @@ export function lightClientTransport(client, ssz) {
 const STATUS_BY_CODE = {
   INVALID_ARGUMENT: 400,
   PEER_ERROR: 404,
+  NOT_FOUND: 404,
   BAD_DATA: 502,
   NO_PEERS: 503,
   TIMEOUT: 504,

@@ -22,7 +22,7 @@ use wasm_bindgen::prelude::*;
 
 use self::browser::{sleep_ms, ApiError};
 use self::options::{BridgePeer, ConnectOptions};
-use crate::client::{Client, ClientError, Config, Event};
+use crate::client::{BlockId, Client, ClientError, Config, Event};
 use crate::node::peers::PeerInfo;
 use crate::node::{reach, relay_address, Reach};
 use crate::primitives::Root;
@@ -110,7 +110,16 @@ export interface PeerSummary {
 
 /** Error codes of rejected promises (`error.code`). */
 export type ErrorCode =
-  | "NO_PEERS" | "TIMEOUT" | "PEER_ERROR" | "BAD_DATA" | "INVALID_ARGUMENT" | "CLOSED" | "START";
+  | "NO_PEERS" | "TIMEOUT" | "PEER_ERROR" | "BAD_DATA" | "INVALID_ARGUMENT" | "NOT_FOUND" | "CLOSED"
+  | "START";
+
+/** A block as `GET /eth/v2/beacon/blocks/{block_id}` serves it. */
+export interface BlockResponse<T = any> {
+  version: string;
+  execution_optimistic: boolean;
+  finalized: boolean;
+  data: T;
+}
 
 /** Lodestar's `LightClientTransport` (`@lodestar/light-client`). */
 export interface LightClientTransport {
@@ -210,12 +219,7 @@ fn object_to_js(object: &LightClientObject) -> Result<JsValue, ApiError> {
 
 impl From<ClientError> for ApiError {
     fn from(error: ClientError) -> Self {
-        let code = match &error {
-            ClientError::Start(_) => "START",
-            ClientError::Fetch(fetch) => fetch.code(),
-            ClientError::Updates(_) => "BAD_DATA",
-        };
-        ApiError::new(code, error.to_string())
+        ApiError::new(error.code(), error.to_string())
     }
 }
 
@@ -296,6 +300,25 @@ impl BeaconP2P {
                 list.push(&object_to_js(update)?);
             }
             Ok(list.into())
+        })
+    }
+
+    /// The `SignedBeaconBlock` `id` names (a slot, a `0x…` block root, `head` or `finalized`), as
+    /// `GET /eth/v2/beacon/blocks/{id}` serves it. Rejects with `INVALID_ARGUMENT` for a bad id
+    /// and `NOT_FOUND` for an empty slot or a root no peer has.
+    #[wasm_bindgen(unchecked_return_type = "Promise<BlockResponse>")]
+    pub fn block(&self, id: String) -> Promise {
+        self.call(|client| async move {
+            let id: BlockId = id.trim().parse().map_err(|_| {
+                ApiError::new(
+                    "INVALID_ARGUMENT",
+                    format!(
+                        "block id {:?}: expected a slot, 0x and 64 hex digits, head or finalized",
+                        truncate(&id)
+                    ),
+                )
+            })?;
+            to_js(&client.block_with_finality(id).await?.to_beacon_api_json())
         })
     }
 

@@ -38,6 +38,10 @@ pub enum Message {
     FinalityUpdate,
     /// `light_client_optimistic_update`.
     OptimisticUpdate,
+    /// `beacon_blocks_by_range`.
+    BlocksByRange,
+    /// `beacon_blocks_by_root`.
+    BlocksByRoot,
 }
 
 impl Message {
@@ -52,6 +56,8 @@ impl Message {
             Protocol::LightClientUpdatesByRange => Message::UpdatesByRange,
             Protocol::LightClientFinalityUpdate => Message::FinalityUpdate,
             Protocol::LightClientOptimisticUpdate => Message::OptimisticUpdate,
+            Protocol::BeaconBlocksByRange => Message::BlocksByRange,
+            Protocol::BeaconBlocksByRoot => Message::BlocksByRoot,
         }
     }
 
@@ -86,6 +92,13 @@ impl Message {
                 Protocol::LightClientOptimisticUpdate,
                 ProtocolSupport::Outbound,
             )],
+            // Nor blocks: it stores none.
+            Message::BlocksByRange => {
+                vec![(Protocol::BeaconBlocksByRange, ProtocolSupport::Outbound)]
+            }
+            Message::BlocksByRoot => {
+                vec![(Protocol::BeaconBlocksByRoot, ProtocolSupport::Outbound)]
+            }
         }
     }
 }
@@ -113,6 +126,10 @@ pub struct Behaviour {
     pub finality_update: ReqResp,
     /// `light_client_optimistic_update`.
     pub optimistic_update: ReqResp,
+    /// `beacon_blocks_by_range`.
+    pub blocks_by_range: ReqResp,
+    /// `beacon_blocks_by_root`.
+    pub blocks_by_root: ReqResp,
 }
 
 impl Behaviour {
@@ -151,6 +168,8 @@ impl Behaviour {
             updates_by_range: req_resp(Message::UpdatesByRange),
             finality_update: req_resp(Message::FinalityUpdate),
             optimistic_update: req_resp(Message::OptimisticUpdate),
+            blocks_by_range: req_resp(Message::BlocksByRange),
+            blocks_by_root: req_resp(Message::BlocksByRoot),
         })
     }
 
@@ -165,6 +184,8 @@ impl Behaviour {
             Message::UpdatesByRange => &mut self.updates_by_range,
             Message::FinalityUpdate => &mut self.finality_update,
             Message::OptimisticUpdate => &mut self.optimistic_update,
+            Message::BlocksByRange => &mut self.blocks_by_range,
+            Message::BlocksByRoot => &mut self.blocks_by_root,
         }
     }
 }

@@ -12,7 +12,9 @@ use web_time::Instant;
 use super::behaviour::Message;
 use super::codec::{status_payload, EthRequest, EthResponse};
 use super::{InFlight, Node, NodeEvent};
-use crate::types::{LightClientObject, MetaDataV2, MetaDataV3, StatusV1, StatusV2};
+use crate::types::{
+    LightClientKind, LightClientObject, MetaDataV2, MetaDataV3, StatusV1, StatusV2,
+};
 use crate::wire::{Protocol, ResponseChunk, ResultCode};
 
 /// Goodbye reason: we are shutting down.
@@ -211,6 +213,17 @@ impl Node {
     /// Updates what our Status says from data we fetched.
     pub(super) fn learn(&mut self, objects: &[LightClientObject]) {
         for object in objects {
+            // A bootstrap's header is a checkpoint, not a head.
+            if object.kind != LightClientKind::Bootstrap
+                && self.known.head.is_none_or(|(slot, _)| object.slot > slot)
+            {
+                self.known.head = Some((object.slot, object.block_root));
+            }
+            if let (Some(slot), Some(root)) = (object.finalized_slot, object.finalized_root) {
+                if self.known.finalized.is_none_or(|(known, _)| slot > known) {
+                    self.known.finalized = Some((slot, root));
+                }
+            }
             if let (Some(finalized_slot), Some(finalized_root)) =
                 (object.finalized_slot, object.finalized_root)
             {

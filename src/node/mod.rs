@@ -45,7 +45,7 @@ use crate::primitives::{ForkDigest, Root};
 use crate::types::LightClientObject;
 
 pub use self::handshake::{GOODBYE_BAD_SCORE, GOODBYE_CLIENT_SHUTDOWN, GOODBYE_IRRELEVANT_NETWORK};
-pub use self::scheduler::{FetchError, LightClientRequest};
+pub use self::scheduler::{FetchError, Fetched, LightClientRequest};
 pub use self::subscriptions::wanted_digests;
 pub use self::transport::{build_swarm, reach, relay_address, Reach, RelayAddressError};
 
@@ -113,15 +113,28 @@ pub enum NodeEvent {
     },
 }
 
+/// The newest headers the node learned from light-client data (fetched or gossiped): what the
+/// block ids `head` and `finalized` name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KnownHeaders {
+    /// Slot and block root of the newest attested header (of an optimistic, finality or
+    /// sync-committee update).
+    pub head: Option<(u64, Root)>,
+    /// Slot and block root of the newest finalized header.
+    pub finalized: Option<(u64, Root)>,
+}
+
 /// A request to the node task.
 pub enum Command {
-    /// Fetch light-client data.
+    /// Fetch light-client data or blocks.
     Fetch {
         /// What to fetch.
         request: LightClientRequest,
         /// Where the answer goes.
-        reply: oneshot::Sender<Result<Vec<LightClientObject>, FetchError>>,
+        reply: oneshot::Sender<Result<Fetched, FetchError>>,
     },
+    /// The newest headers the node learned from light-client data.
+    Known(oneshot::Sender<KnownHeaders>),
     /// List peers.
     Peers(oneshot::Sender<Vec<PeerInfo>>),
     /// Add a peer to dial.
@@ -145,6 +158,8 @@ pub struct Node {
     subscribed: HashSet<ForkDigest>,
     /// Best (finalized root, finalized epoch, head root, head slot) we know, for our Status.
     best: Option<(Root, u64, Root, u64)>,
+    /// The newest attested and finalized headers light-client data named.
+    known: KnownHeaders,
     announced: HashSet<PeerId>,
     pending_disconnects: Vec<(PeerId, Instant)>,
     last_ping: Instant,
@@ -172,6 +187,7 @@ impl Node {
             validator: GossipValidator::default(),
             subscribed: HashSet::new(),
             best: None,
+            known: KnownHeaders::default(),
             announced: HashSet::new(),
             pending_disconnects: Vec::new(),
             last_ping: Instant::now(),
@@ -216,6 +232,9 @@ impl Node {
     fn on_command(&mut self, command: Command) {
         match command {
             Command::Fetch { request, reply } => self.enqueue(request, reply),
+            Command::Known(reply) => {
+                let _ = reply.send(self.known);
+            }
             Command::Peers(reply) => {
                 let _ = reply.send(self.peers.infos());
             }
@@ -344,6 +363,8 @@ impl Node {
             BehaviourEvent::UpdatesByRange(event) => (Message::UpdatesByRange, event),
             BehaviourEvent::FinalityUpdate(event) => (Message::FinalityUpdate, event),
             BehaviourEvent::OptimisticUpdate(event) => (Message::OptimisticUpdate, event),
+            BehaviourEvent::BlocksByRange(event) => (Message::BlocksByRange, event),
+            BehaviourEvent::BlocksByRoot(event) => (Message::BlocksByRoot, event),
         };
         match event {
             request_response::Event::Message {

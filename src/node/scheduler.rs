@@ -16,15 +16,16 @@ use super::behaviour::Message;
 use super::codec::{is_protocol_refusal, EthRequest, EthResponse};
 use super::peers::Outcome;
 use super::{Node, GOODBYE_BAD_SCORE};
-use crate::chain::Fork;
+use crate::chain::{ChainConfig, Fork};
 use crate::primitives::Root;
 use crate::types::{
-    LightClientKind, LightClientObject, LightClientUpdatesByRangeRequest,
+    BeaconBlocksByRangeRequest, BeaconBlocksByRootRequest, LightClientKind, LightClientObject,
+    LightClientUpdatesByRangeRequest, SignedBeaconBlock, MAX_REQUEST_BLOCKS_DENEB,
     MAX_REQUEST_LIGHT_CLIENT_UPDATES,
 };
 use crate::wire::{Protocol, ResponseChunk, ResultCode, WireError};
 
-/// A light-client request.
+/// A request the scheduler serves: light-client data, or blocks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LightClientRequest {
     /// `light_client_bootstrap` for a block root.
@@ -40,6 +41,25 @@ pub enum LightClientRequest {
     FinalityUpdate,
     /// `light_client_optimistic_update`.
     OptimisticUpdate,
+    /// `beacon_blocks_by_range/2` (step 1, at most 128 slots).
+    BlocksByRange {
+        /// First slot.
+        start_slot: u64,
+        /// Number of slots.
+        count: u64,
+    },
+    /// `beacon_blocks_by_root/2` (at most 128 roots).
+    BlocksByRoot(Vec<Root>),
+}
+
+/// What a request got: light-client objects, or blocks (possibly none: empty slots, unknown
+/// roots).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// Light-client objects (at least one).
+    Objects(Vec<LightClientObject>),
+    /// Blocks, checked against the request.
+    Blocks(Vec<SignedBeaconBlock>),
 }
 
 impl LightClientRequest {
@@ -50,15 +70,52 @@ impl LightClientRequest {
             LightClientRequest::UpdatesByRange { .. } => Protocol::LightClientUpdatesByRange,
             LightClientRequest::FinalityUpdate => Protocol::LightClientFinalityUpdate,
             LightClientRequest::OptimisticUpdate => Protocol::LightClientOptimisticUpdate,
+            LightClientRequest::BlocksByRange { .. } => Protocol::BeaconBlocksByRange,
+            LightClientRequest::BlocksByRoot(_) => Protocol::BeaconBlocksByRoot,
         }
     }
 
-    fn kind(&self) -> LightClientKind {
+    /// The light-client object kind it asks for (`None`: blocks).
+    fn kind(&self) -> Option<LightClientKind> {
         match self {
-            LightClientRequest::Bootstrap(_) => LightClientKind::Bootstrap,
-            LightClientRequest::UpdatesByRange { .. } => LightClientKind::Update,
-            LightClientRequest::FinalityUpdate => LightClientKind::FinalityUpdate,
-            LightClientRequest::OptimisticUpdate => LightClientKind::OptimisticUpdate,
+            LightClientRequest::Bootstrap(_) => Some(LightClientKind::Bootstrap),
+            LightClientRequest::UpdatesByRange { .. } => Some(LightClientKind::Update),
+            LightClientRequest::FinalityUpdate => Some(LightClientKind::FinalityUpdate),
+            LightClientRequest::OptimisticUpdate => Some(LightClientKind::OptimisticUpdate),
+            LightClientRequest::BlocksByRange { .. } | LightClientRequest::BlocksByRoot(_) => None,
+        }
+    }
+
+    /// Why the request is not one a peer may be sent, if it is not.
+    fn invalid(&self) -> Option<String> {
+        match self {
+            LightClientRequest::UpdatesByRange { count, .. }
+                if *count == 0 || *count > MAX_REQUEST_LIGHT_CLIENT_UPDATES =>
+            {
+                Some(format!(
+                    "count {count} outside 1..={MAX_REQUEST_LIGHT_CLIENT_UPDATES}"
+                ))
+            }
+            LightClientRequest::BlocksByRange { start_slot, count } => {
+                if *count == 0 || *count > MAX_REQUEST_BLOCKS_DENEB {
+                    Some(format!(
+                        "count {count} outside 1..={MAX_REQUEST_BLOCKS_DENEB}"
+                    ))
+                } else if start_slot.checked_add(*count).is_none() {
+                    Some(format!("slot range {start_slot} + {count} overflows"))
+                } else {
+                    None
+                }
+            }
+            LightClientRequest::BlocksByRoot(roots)
+                if roots.is_empty() || roots.len() as u64 > MAX_REQUEST_BLOCKS_DENEB =>
+            {
+                Some(format!(
+                    "{} roots, outside 1..={MAX_REQUEST_BLOCKS_DENEB}",
+                    roots.len()
+                ))
+            }
+            _ => None,
         }
     }
 
@@ -78,12 +135,28 @@ impl LightClientRequest {
                 .expect("fixed-size request serializes");
             }
             LightClientRequest::FinalityUpdate | LightClientRequest::OptimisticUpdate => {}
+            LightClientRequest::BlocksByRange { start_slot, count } => {
+                BeaconBlocksByRangeRequest {
+                    start_slot: *start_slot,
+                    count: *count,
+                    step: 1,
+                }
+                .serialize(&mut ssz)
+                .expect("fixed-size request serializes");
+            }
+            LightClientRequest::BlocksByRoot(roots) => {
+                // At most 128 roots (checked when queued): a list of them always serializes.
+                let list = BeaconBlocksByRootRequest::try_from(roots.clone())
+                    .expect("at most MAX_REQUEST_BLOCKS_DENEB roots");
+                list.serialize(&mut ssz)
+                    .expect("a list of roots serializes");
+            }
         }
         ssz
     }
 }
 
-/// Why a light-client request failed.
+/// Why a request failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
     /// No peer could answer before the deadline; says what each attempt met.
@@ -154,7 +227,7 @@ impl FetchError {
 pub(super) struct PendingFetch {
     request: LightClientRequest,
     created: Instant,
-    pub(super) reply: oneshot::Sender<Result<Vec<LightClientObject>, FetchError>>,
+    pub(super) reply: oneshot::Sender<Result<Fetched, FetchError>>,
     deadline: Instant,
     tried: Vec<PeerId>,
     attempts: Vec<String>,
@@ -191,15 +264,11 @@ impl Node {
     pub(super) fn enqueue(
         &mut self,
         request: LightClientRequest,
-        reply: oneshot::Sender<Result<Vec<LightClientObject>, FetchError>>,
+        reply: oneshot::Sender<Result<Fetched, FetchError>>,
     ) {
-        if let LightClientRequest::UpdatesByRange { count, .. } = request {
-            if count == 0 || count > MAX_REQUEST_LIGHT_CLIENT_UPDATES {
-                let _ = reply.send(Err(FetchError::InvalidRequest(format!(
-                    "count {count} outside 1..={MAX_REQUEST_LIGHT_CLIENT_UPDATES}"
-                ))));
-                return;
-            }
+        if let Some(reason) = request.invalid() {
+            let _ = reply.send(Err(FetchError::InvalidRequest(reason)));
+            return;
         }
         self.queue.push_back(PendingFetch {
             request,
@@ -243,7 +312,9 @@ impl Node {
         while index < self.queue.len() {
             let protocol = self.queue[index].request.protocol();
             let quota = match protocol {
-                Protocol::LightClientUpdatesByRange => Duration::ZERO,
+                Protocol::LightClientUpdatesByRange
+                | Protocol::BeaconBlocksByRange
+                | Protocol::BeaconBlocksByRoot => Duration::ZERO,
                 _ => self.config.rate_limited_interval,
             };
             let tried = &self.queue[index].tried;
@@ -347,11 +418,13 @@ impl Node {
             }
             Ok(EthResponse {
                 chunks: Ok(chunks), ..
-            }) => match self.check_chunks(&pending.request, chunks) {
-                Ok(objects) => {
+            }) => match self.check_response(&pending.request, chunks) {
+                Ok(fetched) => {
                     self.peers.report(peer, Outcome::Good, now);
-                    self.learn(&objects);
-                    let _ = pending.reply.send(Ok(objects));
+                    if let Fetched::Objects(objects) = &fetched {
+                        self.learn(objects);
+                    }
+                    let _ = pending.reply.send(Ok(fetched));
                     return;
                 }
                 Err((outcome, detail)) => {
@@ -375,9 +448,24 @@ impl Node {
         self.queue.push_front(pending);
     }
 
-    /// Decodes and checks the chunks against the request; `Err` says how the peer failed.
+    /// Decodes and checks a response against its request; `Err` says how the peer failed.
+    fn check_response(
+        &self,
+        request: &LightClientRequest,
+        chunks: Vec<ResponseChunk>,
+    ) -> Result<Fetched, (Outcome, String)> {
+        match request.kind() {
+            Some(kind) => self
+                .check_chunks(kind, request, chunks)
+                .map(Fetched::Objects),
+            None => check_blocks(&self.config.chain, request, chunks).map(Fetched::Blocks),
+        }
+    }
+
+    /// Decodes and checks light-client chunks against the request.
     fn check_chunks(
         &self,
+        kind: LightClientKind,
         request: &LightClientRequest,
         chunks: Vec<ResponseChunk>,
     ) -> Result<Vec<LightClientObject>, (Outcome, String)> {
@@ -401,9 +489,8 @@ impl Node {
                 break;
             }
             let fork = chunk.fork.unwrap_or(Fork::Phase0);
-            let object =
-                LightClientObject::decode(request.kind(), fork, chain.preset, &chunk.payload)
-                    .map_err(|error| (Outcome::BadData, error.to_string()))?;
+            let object = LightClientObject::decode(kind, fork, chain.preset, &chunk.payload)
+                .map_err(|error| (Outcome::BadData, error.to_string()))?;
             // Context bytes must be the digest of the object's own slot.
             if chunk.context != Some(chain.fork_digest_at_slot(object.slot)) {
                 return Err((
@@ -452,6 +539,82 @@ impl Node {
     }
 }
 
+/// Decodes block chunks and checks them against the request: by range, slots strictly
+/// ascending within `[start, start + count)`; by root, each block one asked for, in request
+/// order, none twice. No chunk at all is an answer (empty slots, unknown roots).
+fn check_blocks(
+    chain: &ChainConfig,
+    request: &LightClientRequest,
+    chunks: Vec<ResponseChunk>,
+) -> Result<Vec<SignedBeaconBlock>, (Outcome, String)> {
+    let mut blocks: Vec<SignedBeaconBlock> = Vec::with_capacity(chunks.len());
+    // By root: the index in the request after the last root answered.
+    let mut next_root = 0;
+    for (index, chunk) in chunks.into_iter().enumerate() {
+        if chunk.result != ResultCode::Success {
+            let message = chunk.error_message().unwrap_or_default();
+            let outcome = if chunk.result == ResultCode::ResourceUnavailable {
+                Outcome::Unavailable
+            } else {
+                Outcome::ErrorResponse
+            };
+            return Err((outcome, format!("error {}: {message}", chunk.result.byte())));
+        }
+        let Some(fork) = chunk.fork else {
+            return Err((Outcome::BadData, format!("block {index} without a fork")));
+        };
+        let block = SignedBeaconBlock::from_ssz(fork, chain.preset, &chunk.payload)
+            .map_err(|error| (Outcome::BadData, format!("block {index}: {error}")))?;
+        let slot = block.slot();
+        if chunk.context != Some(chain.fork_digest_at_slot(slot)) {
+            return Err((
+                Outcome::BadData,
+                format!("block {index}: context bytes do not match slot {slot}"),
+            ));
+        }
+        match request {
+            LightClientRequest::BlocksByRange { start_slot, count } => {
+                let end = start_slot.saturating_add(*count);
+                if slot < *start_slot || slot >= end {
+                    return Err((
+                        Outcome::BadData,
+                        format!("block {index} is for slot {slot}, outside {start_slot}..{end}"),
+                    ));
+                }
+                if let Some(previous) = blocks.last().map(SignedBeaconBlock::slot) {
+                    if slot <= previous {
+                        return Err((
+                            Outcome::BadData,
+                            format!("block {index} (slot {slot}) is not after slot {previous}"),
+                        ));
+                    }
+                }
+            }
+            LightClientRequest::BlocksByRoot(roots) => {
+                let root = block.block_root();
+                match roots[next_root.min(roots.len())..]
+                    .iter()
+                    .position(|asked| *asked == root)
+                {
+                    Some(offset) => next_root += offset + 1,
+                    None => {
+                        return Err((
+                            Outcome::BadData,
+                            format!(
+                                "block {index} has root {root}, not one asked for (in order, once)"
+                            ),
+                        ))
+                    }
+                }
+            }
+            // Only block requests come here.
+            _ => {}
+        }
+        blocks.push(block);
+    }
+    Ok(blocks)
+}
+
 /// Answers `pending` with the error `error` makes of its attempts and protocol.
 fn fail(pending: PendingFetch, error: impl FnOnce(String, Protocol) -> FetchError) {
     let attempts: String = pending
@@ -486,5 +649,130 @@ fn is_connection_loss(failure: &OutboundFailure) -> bool {
                 | ErrorKind::NotConnected
         ),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::Network;
+
+    const SLOT_A: u64 = 13221800;
+    const SLOT_B: u64 = 13221801;
+    const BLOCK_A: &[u8] = include_bytes!(
+        "../../tests/data/synthnet/blocks/13221800_0x6244e500d83a6c71b50b296e792cc2bb9a31edcb8e8aebcf9dfe692168fa2347.ssz"
+    );
+    const BLOCK_B: &[u8] = include_bytes!(
+        "../../tests/data/synthnet/blocks/13221801_0xb10ac9cba65c14299a56e37900cf3f8539ac94411bb930a3083e825839a046d1.ssz"
+    );
+
+    fn chunk(chain: &ChainConfig, slot: u64, payload: &[u8]) -> ResponseChunk {
+        ResponseChunk {
+            result: ResultCode::Success,
+            context: Some(chain.fork_digest_at_slot(slot)),
+            fork: Some(chain.fork_at_slot(slot)),
+            payload: payload.to_vec(),
+        }
+    }
+
+    fn root(chain: &ChainConfig, slot: u64, payload: &[u8]) -> Root {
+        SignedBeaconBlock::from_ssz(chain.fork_at_slot(slot), chain.preset, payload)
+            .unwrap()
+            .block_root()
+    }
+
+    #[test]
+    fn block_responses_are_checked_against_the_request() {
+        let chain = Network::Mainnet.config();
+        let a = || chunk(&chain, SLOT_A, BLOCK_A);
+        let b = || chunk(&chain, SLOT_B, BLOCK_B);
+        let (root_a, root_b) = (root(&chain, SLOT_A, BLOCK_A), root(&chain, SLOT_B, BLOCK_B));
+        let bad = |result: Result<Vec<SignedBeaconBlock>, (Outcome, String)>| {
+            assert_eq!(
+                result.map(|blocks| blocks.len()).unwrap_err().0,
+                Outcome::BadData
+            );
+        };
+
+        let range = |start_slot, count| LightClientRequest::BlocksByRange { start_slot, count };
+        let blocks = check_blocks(&chain, &range(SLOT_A, 2), vec![a(), b()]).unwrap();
+        assert_eq!(
+            blocks
+                .iter()
+                .map(SignedBeaconBlock::slot)
+                .collect::<Vec<_>>(),
+            [SLOT_A, SLOT_B]
+        );
+        assert!(check_blocks(&chain, &range(SLOT_A, 1), vec![])
+            .unwrap()
+            .is_empty());
+        bad(check_blocks(&chain, &range(SLOT_A, 2), vec![b(), a()]));
+        bad(check_blocks(&chain, &range(SLOT_A, 2), vec![a(), a()]));
+        bad(check_blocks(&chain, &range(SLOT_A, 1), vec![b()]));
+        bad(check_blocks(&chain, &range(SLOT_B, 1), vec![a()]));
+
+        let by_root = |roots: &[Root]| LightClientRequest::BlocksByRoot(roots.to_vec());
+        let blocks = check_blocks(&chain, &by_root(&[root_a, root_b]), vec![a(), b()]).unwrap();
+        assert_eq!(blocks[1].block_root(), root_b);
+        // Unknown roots are skipped.
+        check_blocks(
+            &chain,
+            &by_root(&[root_a, Root::from([7; 32]), root_b]),
+            vec![b()],
+        )
+        .unwrap();
+        bad(check_blocks(
+            &chain,
+            &by_root(&[root_a, root_b]),
+            vec![b(), a()],
+        ));
+        bad(check_blocks(
+            &chain,
+            &by_root(&[root_a, root_b]),
+            vec![a(), a()],
+        ));
+        bad(check_blocks(&chain, &by_root(&[root_a]), vec![b()]));
+
+        // The context bytes must be those of the block's slot, and the bytes a block of that fork.
+        let mut wrong_context = a();
+        wrong_context.context = Some(chain.fork_digest_at_slot(13148160));
+        bad(check_blocks(&chain, &range(SLOT_A, 1), vec![wrong_context]));
+        let mut truncated = a();
+        truncated.payload.truncate(100);
+        bad(check_blocks(&chain, &range(SLOT_A, 1), vec![truncated]));
+
+        // An error chunk is the peer's answer, not bad data.
+        let error = ResponseChunk {
+            result: ResultCode::ResourceUnavailable,
+            context: None,
+            fork: None,
+            payload: b"no".to_vec(),
+        };
+        let (outcome, _) = check_blocks(&chain, &range(SLOT_A, 1), vec![error]).unwrap_err();
+        assert_eq!(outcome, Outcome::Unavailable);
+    }
+
+    #[test]
+    fn block_requests_are_bounded() {
+        let range = |count| LightClientRequest::BlocksByRange {
+            start_slot: 5,
+            count,
+        };
+        assert!(range(0).invalid().is_some());
+        assert!(range(128).invalid().is_none());
+        assert!(range(129).invalid().is_some());
+        let overflow = LightClientRequest::BlocksByRange {
+            start_slot: u64::MAX,
+            count: 2,
+        };
+        assert!(overflow.invalid().is_some());
+        assert!(LightClientRequest::BlocksByRoot(vec![]).invalid().is_some());
+        let roots = LightClientRequest::BlocksByRoot(vec![Root::default(); 128]);
+        assert!(roots.invalid().is_none());
+        assert_eq!(roots.payload().len(), 128 * 32);
+        assert!(LightClientRequest::BlocksByRoot(vec![Root::default(); 129])
+            .invalid()
+            .is_some());
+        assert_eq!(range(3).payload().len(), 24);
     }
 }

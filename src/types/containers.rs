@@ -471,5 +471,28 @@ pub struct LightClientUpdatesByRangeRequest {
 /// `MAX_REQUEST_LIGHT_CLIENT_UPDATES`.
 pub const MAX_REQUEST_LIGHT_CLIENT_UPDATES: u64 = 128;
 
+/// `BeaconBlocksByRangeRequest` (`beacon_blocks_by_range/2`; `step` is deprecated and must be 1).
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+)]
+#[serde(deny_unknown_fields)]
+pub struct BeaconBlocksByRangeRequest {
+    /// First slot.
+    #[serde(with = "quoted_u64")]
+    pub start_slot: u64,
+    /// Number of slots.
+    #[serde(with = "quoted_u64")]
+    pub count: u64,
+    /// Always 1.
+    #[serde(with = "quoted_u64")]
+    pub step: u64,
+}
+
+/// `MAX_REQUEST_BLOCKS_DENEB`: most blocks one `beacon_blocks_by_*` request may ask for.
+pub const MAX_REQUEST_BLOCKS_DENEB: u64 = 128;
+
+/// `BeaconBlocksByRootRequest`: `List[Root, MAX_REQUEST_BLOCKS_DENEB]`.
+pub type BeaconBlocksByRootRequest = List<Root, { MAX_REQUEST_BLOCKS_DENEB as usize }>;
+
 /// `ErrorMessage`: the payload of a response chunk whose result is not success.
 pub type ErrorMessage = ByteList<256>;

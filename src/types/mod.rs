@@ -21,8 +21,9 @@ pub use crate::primitives;
 use crate::primitives::Root;
 pub use block::SignedBeaconBlock;
 pub use containers::{
-    BeaconBlockHeader, EnrForkId, ErrorMessage, LightClientUpdatesByRangeRequest, MetaDataV1,
-    MetaDataV2, MetaDataV3, StatusV1, StatusV2, SyncAggregate, SyncCommittee,
+    BeaconBlockHeader, BeaconBlocksByRangeRequest, BeaconBlocksByRootRequest, EnrForkId,
+    ErrorMessage, LightClientUpdatesByRangeRequest, MetaDataV1, MetaDataV2, MetaDataV3, StatusV1,
+    StatusV2, SyncAggregate, SyncCommittee, MAX_REQUEST_BLOCKS_DENEB,
     MAX_REQUEST_LIGHT_CLIENT_UPDATES,
 };
 pub use forked::{
@@ -106,6 +107,10 @@ pub enum SszTypeName {
     LightClientUpdatesByRangeRequest,
     /// A block root (`Root`), the request of `light_client_bootstrap`.
     Root,
+    /// `BeaconBlocksByRangeRequest`.
+    BeaconBlocksByRangeRequest,
+    /// `BeaconBlocksByRootRequest` (`List[Root, MAX_REQUEST_BLOCKS_DENEB]`).
+    BeaconBlocksByRootRequest,
     /// `SignedBeaconBlock` (per fork: capella and later).
     SignedBeaconBlock,
     /// `BeaconBlock` (per fork: capella and later).
@@ -160,7 +165,7 @@ pub enum SszTypeName {
 
 impl SszTypeName {
     /// Every name.
-    pub const ALL: [SszTypeName; 41] = [
+    pub const ALL: [SszTypeName; 43] = [
         SszTypeName::LightClientHeader,
         SszTypeName::LightClientBootstrap,
         SszTypeName::LightClientUpdate,
@@ -177,6 +182,8 @@ impl SszTypeName {
         SszTypeName::ErrorMessage,
         SszTypeName::LightClientUpdatesByRangeRequest,
         SszTypeName::Root,
+        SszTypeName::BeaconBlocksByRangeRequest,
+        SszTypeName::BeaconBlocksByRootRequest,
         SszTypeName::SignedBeaconBlock,
         SszTypeName::BeaconBlock,
         SszTypeName::BeaconBlockBody,
@@ -223,6 +230,8 @@ impl SszTypeName {
             SszTypeName::ErrorMessage => "ErrorMessage",
             SszTypeName::LightClientUpdatesByRangeRequest => "LightClientUpdatesByRangeRequest",
             SszTypeName::Root => "Root",
+            SszTypeName::BeaconBlocksByRangeRequest => "BeaconBlocksByRangeRequest",
+            SszTypeName::BeaconBlocksByRootRequest => "BeaconBlocksByRootRequest",
             SszTypeName::SignedBeaconBlock => "SignedBeaconBlock",
             SszTypeName::BeaconBlock => "BeaconBlock",
             SszTypeName::BeaconBlockBody => "BeaconBlockBody",
@@ -399,6 +408,12 @@ pub fn decode_named(
             decode_plain::<LightClientUpdatesByRangeRequest>(type_name, bytes)?
         }
         SszTypeName::Root => decode_plain::<Root>(type_name, bytes)?,
+        SszTypeName::BeaconBlocksByRangeRequest => {
+            decode_plain::<BeaconBlocksByRangeRequest>(type_name, bytes)?
+        }
+        SszTypeName::BeaconBlocksByRootRequest => {
+            decode_plain::<BeaconBlocksByRootRequest>(type_name, bytes)?
+        }
         other => unreachable!("{other} is a block type, decoded above"),
     })
 }
@@ -441,6 +456,8 @@ pub fn ssz_bounds_named(
             fixed::<LightClientUpdatesByRangeRequest>()
         }
         SszTypeName::Root => fixed::<Root>(),
+        SszTypeName::BeaconBlocksByRangeRequest => fixed::<BeaconBlocksByRangeRequest>(),
+        SszTypeName::BeaconBlocksByRootRequest => (0, MAX_REQUEST_BLOCKS_DENEB as usize * 32),
         other => unreachable!("{other} is a block type, bounded above"),
     })
 }

@@ -5,7 +5,10 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::chain::{Fork, Preset};
-use crate::types::{ssz_bounds_named, SszTypeName, TypeError, MAX_REQUEST_LIGHT_CLIENT_UPDATES};
+use crate::types::{
+    ssz_bounds_named, SszTypeName, TypeError, MAX_REQUEST_BLOCKS_DENEB,
+    MAX_REQUEST_LIGHT_CLIENT_UPDATES,
+};
 
 /// `MAX_PAYLOAD_SIZE`: no req/resp or gossip payload may exceed 10 MiB uncompressed.
 pub const MAX_PAYLOAD_SIZE: usize = 10 * 1024 * 1024;
@@ -35,11 +38,15 @@ pub enum Protocol {
     LightClientFinalityUpdate,
     /// `light_client_optimistic_update/1`.
     LightClientOptimisticUpdate,
+    /// `beacon_blocks_by_range/2`.
+    BeaconBlocksByRange,
+    /// `beacon_blocks_by_root/2`.
+    BeaconBlocksByRoot,
 }
 
 impl Protocol {
     /// Every protocol.
-    pub const ALL: [Protocol; 11] = [
+    pub const ALL: [Protocol; 13] = [
         Protocol::StatusV1,
         Protocol::StatusV2,
         Protocol::Goodbye,
@@ -51,7 +58,12 @@ impl Protocol {
         Protocol::LightClientUpdatesByRange,
         Protocol::LightClientFinalityUpdate,
         Protocol::LightClientOptimisticUpdate,
+        Protocol::BeaconBlocksByRange,
+        Protocol::BeaconBlocksByRoot,
     ];
+
+    /// The block protocols (success chunks carry context bytes and a `SignedBeaconBlock`).
+    pub const BLOCKS: [Protocol; 2] = [Protocol::BeaconBlocksByRange, Protocol::BeaconBlocksByRoot];
 
     /// The light-client protocols.
     pub const LIGHT_CLIENT: [Protocol; 4] = [
@@ -75,6 +87,8 @@ impl Protocol {
             Protocol::LightClientUpdatesByRange => ("light_client_updates_by_range", 1),
             Protocol::LightClientFinalityUpdate => ("light_client_finality_update", 1),
             Protocol::LightClientOptimisticUpdate => ("light_client_optimistic_update", 1),
+            Protocol::BeaconBlocksByRange => ("beacon_blocks_by_range", 2),
+            Protocol::BeaconBlocksByRoot => ("beacon_blocks_by_root", 2),
         }
     }
 
@@ -100,12 +114,23 @@ impl Protocol {
             Protocol::LightClientOptimisticUpdate => {
                 "/eth2/beacon_chain/req/light_client_optimistic_update/1/ssz_snappy"
             }
+            Protocol::BeaconBlocksByRange => {
+                "/eth2/beacon_chain/req/beacon_blocks_by_range/2/ssz_snappy"
+            }
+            Protocol::BeaconBlocksByRoot => {
+                "/eth2/beacon_chain/req/beacon_blocks_by_root/2/ssz_snappy"
+            }
         }
     }
 
     /// Whether success chunks carry 4 context bytes (the fork digest of the object's slot).
     pub fn has_context_bytes(self) -> bool {
-        Protocol::LIGHT_CLIENT.contains(&self)
+        Protocol::LIGHT_CLIENT.contains(&self) || self.is_block()
+    }
+
+    /// Whether this is a block protocol.
+    pub fn is_block(self) -> bool {
+        Protocol::BLOCKS.contains(&self)
     }
 
     /// The request body's type, or `None` when the request has no body.
@@ -119,6 +144,8 @@ impl Protocol {
             Protocol::LightClientUpdatesByRange => {
                 Some(SszTypeName::LightClientUpdatesByRangeRequest)
             }
+            Protocol::BeaconBlocksByRange => Some(SszTypeName::BeaconBlocksByRangeRequest),
+            Protocol::BeaconBlocksByRoot => Some(SszTypeName::BeaconBlocksByRootRequest),
             Protocol::MetaDataV1
             | Protocol::MetaDataV2
             | Protocol::MetaDataV3
@@ -141,6 +168,9 @@ impl Protocol {
             Protocol::LightClientUpdatesByRange => SszTypeName::LightClientUpdate,
             Protocol::LightClientFinalityUpdate => SszTypeName::LightClientFinalityUpdate,
             Protocol::LightClientOptimisticUpdate => SszTypeName::LightClientOptimisticUpdate,
+            Protocol::BeaconBlocksByRange | Protocol::BeaconBlocksByRoot => {
+                SszTypeName::SignedBeaconBlock
+            }
         }
     }
 
@@ -148,6 +178,9 @@ impl Protocol {
     pub fn max_response_chunks(self) -> u64 {
         match self {
             Protocol::LightClientUpdatesByRange => MAX_REQUEST_LIGHT_CLIENT_UPDATES,
+            Protocol::BeaconBlocksByRange | Protocol::BeaconBlocksByRoot => {
+                MAX_REQUEST_BLOCKS_DENEB
+            }
             // Goodbye gets no response at all.
             Protocol::Goodbye => 0,
             _ => 1,
@@ -210,5 +243,44 @@ impl FromStr for Protocol {
             None => candidates.min_by_key(|protocol| protocol.name_and_version().1),
         };
         found.ok_or_else(|| UnknownProtocol(text.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_protocols() {
+        for (name, protocol) in [
+            ("beacon_blocks_by_range", Protocol::BeaconBlocksByRange),
+            ("beacon_blocks_by_root/2", Protocol::BeaconBlocksByRoot),
+        ] {
+            assert_eq!(name.parse(), Ok(protocol));
+            assert_eq!(protocol.protocol_id().parse(), Ok(protocol));
+            assert!(protocol.has_context_bytes() && protocol.is_block());
+            assert_eq!(protocol.max_response_chunks(), 128);
+            assert_eq!(protocol.response_type(), SszTypeName::SignedBeaconBlock);
+        }
+        assert_eq!(
+            Protocol::BeaconBlocksByRange.protocol_id(),
+            "/eth2/beacon_chain/req/beacon_blocks_by_range/2/ssz_snappy"
+        );
+        assert_eq!(
+            Protocol::BeaconBlocksByRange.request_bounds(),
+            Some((24, 24))
+        );
+        assert_eq!(
+            Protocol::BeaconBlocksByRoot.request_bounds(),
+            Some((0, 4096))
+        );
+        // Blocks exist from capella on; the payload is capped at MAX_PAYLOAD_SIZE.
+        let (_, max) = Protocol::BeaconBlocksByRange
+            .response_bounds(Fork::Fulu, Preset::Mainnet)
+            .unwrap();
+        assert!(max <= MAX_PAYLOAD_SIZE);
+        assert!(Protocol::BeaconBlocksByRoot
+            .response_bounds(Fork::Altair, Preset::Mainnet)
+            .is_err());
     }
 }

@@ -184,7 +184,8 @@ impl<R: AsyncRead + Unpin> ResponseReader<R> {
                 .iter()
                 .find(|period| period.digest == digest)
                 .map(|period| period.fork)
-                .filter(|fork| fork.has_light_client())
+                // A block fork without the type is caught by the bounds below.
+                .filter(|fork| self.protocol.is_block() || fork.has_light_client())
                 .ok_or(WireError::UnknownContext { offset: at, digest })?;
             let bounds = self
                 .protocol

@@ -1,8 +1,9 @@
-//! `beacon-p2p fetch`: light-client data from peers, printed exactly as the Beacon API serves it.
+//! `beacon-p2p fetch`: light-client data and blocks from peers, printed exactly as the Beacon API
+//! serves them.
 
 use std::time::Duration;
 
-use beacon_p2p::client::{Client, ClientError, Config, Event};
+use beacon_p2p::client::{BlockId, Client, ClientError, Config, Event};
 use beacon_p2p::node::enr::tcp_multiaddr;
 use beacon_p2p::primitives::Root;
 use clap::{Args, Subcommand};
@@ -55,6 +56,11 @@ enum What {
     FinalityUpdate,
     /// The latest LightClientOptimisticUpdate.
     OptimisticUpdate,
+    /// A SignedBeaconBlock, as GET /eth/v2/beacon/blocks/{block_id} serves it.
+    Block {
+        /// A slot, a block root (0x + 64 hex digits), head or finalized.
+        id: String,
+    },
     /// Follow gossip: one JSON line per update and peer event.
     Watch {
         /// Stop after this many updates.
@@ -151,6 +157,15 @@ async fn run_command(client: &Client, what: What) -> Result<(), CliError> {
                 .map_err(failed)?
                 .to_beacon_api_json(),
         ),
+        What::Block { id } => {
+            let id: BlockId = id
+                .parse()
+                .map_err(|error: beacon_p2p::client::InvalidBlockId| {
+                    CliError::Usage(error.to_string())
+                })?;
+            let block = client.block_with_finality(id).await.map_err(failed)?;
+            print_json_line(&block.to_beacon_api_json())
+        }
         What::Watch { count, seconds } => {
             let mut events = client.events().await.fuse();
             let mut stop =

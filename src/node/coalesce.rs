@@ -92,9 +92,11 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Coalesced<T> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if !self.buffer.is_empty() {
+        if !self.buffer.is_empty() && !self.flush_owed {
             // Owed to the next read of this connection, which the muxer makes in this same poll
-            // of the connection or, once woken, the next.
+            // of the connection or, once woken, the next. Woken once per owed flush only: while
+            // the transport cannot take the bytes (a WebSocket still connecting), a wake on every
+            // flush would spin the task, and in the browser starve the event loop that opens it.
             self.flush_owed = true;
             cx.waker().wake_by_ref();
         }

@@ -211,15 +211,14 @@ impl Client {
 
     /// The newest attested and finalized headers the node learned from light-client data.
     pub async fn known_headers(&self) -> KnownHeaders {
+        self.ask(Command::Known).await
+    }
+
+    /// Sends the node a command that carries a reply channel; the default once it has stopped.
+    async fn ask<T: Default>(&self, command: impl FnOnce(oneshot::Sender<T>) -> Command) -> T {
         let (reply, answer) = oneshot::channel();
-        if self
-            .commands
-            .clone()
-            .send(Command::Known(reply))
-            .await
-            .is_err()
-        {
-            return KnownHeaders::default();
+        if self.commands.clone().send(command(reply)).await.is_err() {
+            return T::default();
         }
         answer.await.unwrap_or_default()
     }
@@ -351,17 +350,7 @@ impl Client {
 
     /// Every peer the client knows.
     pub async fn peers(&self) -> Vec<PeerInfo> {
-        let (reply, answer) = oneshot::channel();
-        if self
-            .commands
-            .clone()
-            .send(Command::Peers(reply))
-            .await
-            .is_err()
-        {
-            return Vec::new();
-        }
-        answer.await.unwrap_or_default()
+        self.ask(Command::Peers).await
     }
 
     /// Adds a peer to dial (`/ip4/…/tcp/…/p2p/<id>`).

@@ -807,3 +807,36 @@ async fn a_peer_sending_wrong_blocks_is_scored_down_and_the_other_answers() {
     );
     alone.shutdown().await;
 }
+
+/// A bootstrap never changes: a second call for the same root (a second light client on the page
+/// starting from the same checkpoint) is answered without asking a peer again, instead of waiting
+/// out the peer's request quota. Another root is asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bootstrap_is_asked_for_once_per_root() {
+    let peer = TestPeer::start(&["--slot-ms", "300", "--no-gossip"]);
+    let client = start_client(&[&peer], |_| {});
+    let root = Root::from_hex(BOOTSTRAP_ROOT).unwrap();
+    let first = client.bootstrap(root).await.unwrap();
+    let again = client.bootstrap(root).await.unwrap();
+    assert_eq!(first, again);
+    let asked = |peer: &TestPeer| {
+        peer.events()
+            .iter()
+            .filter(|e| {
+                e["event"] == "request"
+                    && e["protocol"]
+                        .as_str()
+                        .is_some_and(|p| p.contains("light_client_bootstrap"))
+            })
+            .count()
+    };
+    assert_eq!(asked(&peer), 1, "the second bootstrap came from the client");
+    // Another root goes to the peer (which does not have it).
+    let error = client.bootstrap(Root::from([7u8; 32])).await.unwrap_err();
+    assert!(
+        error.to_string().contains("bootstrap not available"),
+        "{error}"
+    );
+    assert_eq!(asked(&peer), 2);
+    client.shutdown().await;
+}

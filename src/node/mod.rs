@@ -39,7 +39,7 @@ use self::behaviour::{Behaviour, BehaviourEvent, Message};
 use self::codec::EthResponse;
 use self::gossip::GossipValidator;
 use self::peers::{PeerInfo, PeerManager};
-use self::scheduler::{InFlight, PendingFetch};
+use self::scheduler::{InFlight, PendingFetch, RecentBootstraps};
 use crate::chain::{ChainConfig, Clock};
 use crate::primitives::{ForkDigest, Root};
 use crate::types::LightClientObject;
@@ -152,6 +152,7 @@ pub struct Node {
     peers: PeerManager,
     dialing: HashSet<PeerId>,
     queue: VecDeque<PendingFetch>,
+    bootstraps: RecentBootstraps,
     inflight: HashMap<(Message, OutboundRequestId), InFlight>,
     subscribers: Vec<mpsc::Sender<NodeEvent>>,
     validator: GossipValidator,
@@ -182,6 +183,7 @@ impl Node {
             peers,
             dialing: HashSet::new(),
             queue: VecDeque::new(),
+            bootstraps: RecentBootstraps::default(),
             inflight: HashMap::new(),
             subscribers: Vec::new(),
             validator: GossipValidator::default(),

@@ -4,6 +4,7 @@
 //! the peer, retries elsewhere on failure and fails a request with a clear error at its deadline
 //! or once no peer can serve it.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use futures::channel::oneshot;
@@ -259,6 +260,32 @@ impl PendingFetch {
 /// How long a request waits for peers to connect before "nobody serves it" is final.
 const CONNECT_GRACE: Duration = Duration::from_secs(3);
 
+/// Bootstraps kept by block root (mainnet: ~25 KB each).
+const RECENT_BOOTSTRAPS: usize = 8;
+
+/// The bootstraps answered lately, newest last. A bootstrap for a root never changes, while
+/// peers allow about one bootstrap request per 10 s (`rate_limited_interval`): two light clients
+/// starting from one checkpoint on one page (Lodestar and Helios on the demo page) would
+/// otherwise wait that long for the second.
+#[derive(Debug, Default)]
+pub(super) struct RecentBootstraps(VecDeque<LightClientObject>);
+
+impl RecentBootstraps {
+    fn get(&self, block_root: &Root) -> Option<&LightClientObject> {
+        self.0
+            .iter()
+            .find(|object| object.block_root == *block_root)
+    }
+
+    fn insert(&mut self, object: LightClientObject) {
+        self.0.retain(|kept| kept.block_root != object.block_root);
+        self.0.push_back(object);
+        while self.0.len() > RECENT_BOOTSTRAPS {
+            self.0.pop_front();
+        }
+    }
+}
+
 impl Node {
     /// Queues a fetch, or refuses it at once when the request itself is invalid.
     pub(super) fn enqueue(
@@ -269,6 +296,12 @@ impl Node {
         if let Some(reason) = request.invalid() {
             let _ = reply.send(Err(FetchError::InvalidRequest(reason)));
             return;
+        }
+        if let LightClientRequest::Bootstrap(root) = &request {
+            if let Some(object) = self.bootstraps.get(root) {
+                let _ = reply.send(Ok(Fetched::Objects(vec![object.clone()])));
+                return;
+            }
         }
         self.queue.push_back(PendingFetch {
             request,
@@ -423,6 +456,12 @@ impl Node {
                     self.peers.report(peer, Outcome::Good, now);
                     if let Fetched::Objects(objects) = &fetched {
                         self.learn(objects);
+                        if let (LightClientRequest::Bootstrap(_), Some(bootstrap)) =
+                            (&pending.request, objects.first())
+                        {
+                            // Checked against the root asked for (check_chunks).
+                            self.bootstraps.insert(bootstrap.clone());
+                        }
                     }
                     let _ = pending.reply.send(Ok(fetched));
                     return;
@@ -679,6 +718,36 @@ mod tests {
         SignedBeaconBlock::from_ssz(chain.fork_at_slot(slot), chain.preset, payload)
             .unwrap()
             .block_root()
+    }
+
+    #[test]
+    fn recent_bootstraps_keep_the_newest_per_root() {
+        let base = LightClientObject::decode(
+            LightClientKind::Bootstrap,
+            Fork::Deneb,
+            crate::chain::Preset::Minimal,
+            include_bytes!("../../tests/data/devnet-capture/bootstrap/000088_0x57dd8989864b5ef3a21f89c79d5e80df6712b4e33bb00ad2909189fa90e550d5.ssz"),
+        )
+        .unwrap();
+        let object = |byte: u8, slot: u64| {
+            let mut object = base.clone();
+            object.block_root = Root::from([byte; 32]);
+            object.slot = slot;
+            object
+        };
+        let mut recent = RecentBootstraps::default();
+        assert!(recent.get(&Root::from([1; 32])).is_none());
+        for byte in 0..=RECENT_BOOTSTRAPS as u8 {
+            recent.insert(object(byte, u64::from(byte)));
+        }
+        // The oldest went; the others are there.
+        assert!(recent.get(&Root::from([0; 32])).is_none());
+        assert_eq!(recent.get(&Root::from([1; 32])).unwrap().slot, 1);
+        assert_eq!(recent.0.len(), RECENT_BOOTSTRAPS);
+        // The same root again replaces it rather than taking a second place.
+        recent.insert(object(1, 99));
+        assert_eq!(recent.0.len(), RECENT_BOOTSTRAPS);
+        assert_eq!(recent.get(&Root::from([1; 32])).unwrap().slot, 99);
     }
 
     #[test]

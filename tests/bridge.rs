@@ -352,6 +352,7 @@ async fn health_metrics_peers_static_files_and_api_errors() {
     assert_eq!(network["genesisTime"], chain.genesis_time.unwrap());
     assert_eq!(network["secondsPerSlot"], 2);
     assert_eq!(network["slotDurationMs"], 2000);
+    assert_eq!(network["clockOffsetMs"], 0);
     // What the bridge hands out reads back as the same network.
     let root: beacon_p2p::primitives::Root =
         serde_json::from_value(network["genesisValidatorsRoot"].clone()).unwrap();

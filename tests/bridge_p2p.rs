@@ -518,6 +518,20 @@ async fn blocks_route_serves_json_and_ssz() {
         assert_eq!(reply.body, expected_ssz, "{id}: SSZ");
     }
 
+    // A page on this bridge learns its clock: "now" is the data's time, not the wall clock's.
+    let network = get(address, "/network", &[]).await.json();
+    let offset = network["clockOffsetMs"].as_i64().unwrap();
+    let page_now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+        + offset;
+    let since_start = page_now - (start * 1000) as i64;
+    assert!(
+        (0..120_000).contains(&since_start),
+        "the bridge's clock reads {since_start} ms past --clock-start"
+    );
+
     let reply = get(address, "/eth/v2/beacon/blocks/nope", &[]).await;
     assert_eq!(reply.status, 400, "{}", reply.text());
     assert_eq!(reply.json()["code"], 400);

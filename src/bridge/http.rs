@@ -112,6 +112,10 @@ async fn network(State(shared): State<Arc<Shared>>) -> Response {
         "slotDurationMs": chain.slot_duration_ms,
         // Kept for pages written before SLOT_DURATION_MS; a fraction for sub-second slots.
         "secondsPerSlot": seconds_per_slot(chain.slot_duration_ms),
+        // The bridge's clock minus the wall clock (`--clock-start`/`--clock-offset-ms`, 0
+        // normally): a page replaying recorded data runs its own clock (and its light clients')
+        // by the same offset, so that it agrees with the bridge and its peers on "now".
+        "clockOffsetMs": shared.client.clock().offset_ms(),
     });
     axum::Json(body).into_response()
 }

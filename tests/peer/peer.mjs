@@ -1123,7 +1123,9 @@ async function startRest(port) {
   const send = (res, code, body, headers = {}) => {
     const isSsz = body instanceof Uint8Array;
     const payload = isSsz ? Buffer.from(body) : typeof body === "string" ? body : JSON.stringify(body);
-    res.writeHead(code, { "content-type": isSsz ? "application/octet-stream" : "application/json", "content-length": Buffer.byteLength(payload), ...headers });
+    // Any origin may read it, like public Beacon-API providers: the browser tests run Helios
+    // against it from the bridge's page to compare with the p2p path.
+    res.writeHead(code, { "content-type": isSsz ? "application/octet-stream" : "application/json", "content-length": Buffer.byteLength(payload), "access-control-allow-origin": "*", ...headers });
     res.end(payload);
   };
   const e404 = (message) => [404, { code: 404, message }];

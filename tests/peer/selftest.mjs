@@ -861,6 +861,8 @@ async function main() {
       }
       const bad = await get("/bootstrap/0x1234");
       check("REST bootstrap with a bad root: 400", bad.status === 400 && bad.body.code === 400);
+      const cors = (await fetch(`${base}/finality_update`)).headers.get("access-control-allow-origin");
+      check("REST answers carry access-control-allow-origin: * (pages on other origins read it)", cors === "*", String(cors));
       const unknown = await get(`/bootstrap/0x${"11".repeat(32)}`);
       check("REST bootstrap unknown root: 404", unknown.status === 404);
       check("REST requests are reported as events", await p.waitFor((e) => e.event === "rest-request" && e.status === 400, 3000));

@@ -367,7 +367,11 @@ fn cli_fetch_prints_beacon_api_json() {
 async fn lost_peer_is_replaced_from_candidates() {
     let first = TestPeer::start(&["--slot-ms", "300", "--no-gossip"]);
     let second = TestPeer::start(&["--muxers", "mplex", "--slot-ms", "300", "--no-gossip"]);
-    let client = start_client(&[&first, &second], |config| config.target_peers = 1);
+    let client = start_client(&[&first, &second], |config| {
+        config.target_peers = 1;
+        // No quota, so the second call is not answered with the first's update: a peer must.
+        config.rate_limited_interval = Duration::ZERO;
+    });
     client.finality_update().await.unwrap();
     let connected: Vec<String> = client
         .peers()
@@ -838,5 +842,35 @@ async fn a_bootstrap_is_asked_for_once_per_root() {
         "{error}"
     );
     assert_eq!(asked(&peer), 2);
+    client.shutdown().await;
+}
+
+/// "The latest" finality update asked for again within the peer's request quota (a second light
+/// client on the page) is the one just received, answered at once instead of after the quota;
+/// once the quota allows, the peer is asked again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_latest_update_within_the_quota_is_the_one_just_received() {
+    let peer = TestPeer::start(&["--slot-ms", "300", "--no-gossip"]);
+    let client = start_client(&[&peer], |config| {
+        config.rate_limited_interval = Duration::from_secs(2);
+    });
+    let asked = |peer: &TestPeer| {
+        peer.events()
+            .iter()
+            .filter(|e| {
+                e["event"] == "request"
+                    && e["protocol"]
+                        .as_str()
+                        .is_some_and(|p| p.contains("light_client_finality_update"))
+            })
+            .count()
+    };
+    let first = client.finality_update().await.unwrap();
+    let again = client.finality_update().await.unwrap();
+    assert_eq!(again, first, "within the quota: the update just received");
+    assert_eq!(asked(&peer), 1);
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    client.finality_update().await.unwrap();
+    assert_eq!(asked(&peer), 2, "past the quota the peer is asked again");
     client.shutdown().await;
 }

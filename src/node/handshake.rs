@@ -212,7 +212,9 @@ impl Node {
 
     /// Updates what our Status says from data we fetched.
     pub(super) fn learn(&mut self, objects: &[LightClientObject]) {
+        let now = web_time::Instant::now();
         for object in objects {
+            self.latest.note(object, now);
             // A bootstrap's header is a checkpoint, not a head.
             if object.kind != LightClientKind::Bootstrap
                 && self.known.head.is_none_or(|(slot, _)| object.slot > slot)

@@ -39,7 +39,7 @@ use self::behaviour::{Behaviour, BehaviourEvent, Message};
 use self::codec::EthResponse;
 use self::gossip::GossipValidator;
 use self::peers::{PeerInfo, PeerManager};
-use self::scheduler::{InFlight, PendingFetch, RecentBootstraps};
+use self::scheduler::{InFlight, PendingFetch, RecentBootstraps, RecentLatest};
 use crate::chain::{ChainConfig, Clock};
 use crate::primitives::{ForkDigest, Root};
 use crate::types::LightClientObject;
@@ -153,6 +153,7 @@ pub struct Node {
     dialing: HashSet<PeerId>,
     queue: VecDeque<PendingFetch>,
     bootstraps: RecentBootstraps,
+    latest: RecentLatest,
     inflight: HashMap<(Message, OutboundRequestId), InFlight>,
     subscribers: Vec<mpsc::Sender<NodeEvent>>,
     validator: GossipValidator,
@@ -184,6 +185,7 @@ impl Node {
             dialing: HashSet::new(),
             queue: VecDeque::new(),
             bootstraps: RecentBootstraps::default(),
+            latest: RecentLatest::default(),
             inflight: HashMap::new(),
             subscribers: Vec::new(),
             validator: GossipValidator::default(),

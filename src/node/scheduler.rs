@@ -260,6 +260,61 @@ impl PendingFetch {
 /// How long a request waits for peers to connect before "nobody serves it" is final.
 const CONNECT_GRACE: Duration = Duration::from_secs(3);
 
+/// The newest finality and optimistic update the node received, from a response or gossip, and
+/// when. A request for "the latest" that only a peer's quota holds back (about one per 10 s per
+/// peer) is answered with it while it is younger than that quota: a peer asked again would
+/// answer the same, or gossip would have brought a newer one. Two light clients on one page
+/// (Lodestar and Helios on the demo page) otherwise wait up to 10 s for each other.
+#[derive(Debug, Default)]
+pub(super) struct RecentLatest {
+    finality: Option<(LightClientObject, Instant)>,
+    optimistic: Option<(LightClientObject, Instant)>,
+}
+
+impl RecentLatest {
+    fn slot_mut(
+        &mut self,
+        kind: LightClientKind,
+    ) -> Option<&mut Option<(LightClientObject, Instant)>> {
+        match kind {
+            LightClientKind::FinalityUpdate => Some(&mut self.finality),
+            LightClientKind::OptimisticUpdate => Some(&mut self.optimistic),
+            _ => None,
+        }
+    }
+
+    /// Keeps `object` if it is a finality or optimistic update at least as new as the one held.
+    pub(super) fn note(&mut self, object: &LightClientObject, now: Instant) {
+        let Some(held) = self.slot_mut(object.kind) else {
+            return;
+        };
+        let order = |o: &LightClientObject| (o.slot, o.signature_slot);
+        if held
+            .as_ref()
+            .is_none_or(|(kept, _)| order(object) >= order(kept))
+        {
+            *held = Some((object.clone(), now));
+        }
+    }
+
+    /// The held update of `kind`, if it arrived less than `within` ago.
+    fn fresh(
+        &self,
+        kind: LightClientKind,
+        within: Duration,
+        now: Instant,
+    ) -> Option<&LightClientObject> {
+        let held = match kind {
+            LightClientKind::FinalityUpdate => &self.finality,
+            LightClientKind::OptimisticUpdate => &self.optimistic,
+            _ => return None,
+        };
+        held.as_ref()
+            .filter(|(_, at)| now.duration_since(*at) < within)
+            .map(|(object, _)| object)
+    }
+}
+
 /// Bootstraps kept by block root (mainnet: ~25 KB each).
 const RECENT_BOOTSTRAPS: usize = 8;
 
@@ -316,6 +371,20 @@ impl Node {
         });
     }
 
+    /// Answers the queued "latest" request at `index` with the update received less than
+    /// `quota` ago, if there is one; whether it did.
+    fn answer_from_recent(&mut self, index: usize, quota: Duration, now: Instant) -> bool {
+        let Some(kind) = self.queue[index].request.kind() else {
+            return false;
+        };
+        let Some(object) = self.latest.fresh(kind, quota, now).cloned() else {
+            return false;
+        };
+        let pending = self.queue.remove(index).expect("index in range");
+        let _ = pending.reply.send(Ok(Fetched::Objects(vec![object])));
+        true
+    }
+
     /// Fails the requests past their deadline, with what their attempts met.
     pub(super) fn expire(&mut self, now: Instant) {
         let connected = self.peers.connected_count();
@@ -356,6 +425,7 @@ impl Node {
                     let pending = self.queue.remove(index).expect("index in range");
                     self.send_fetch(pending, peer, now);
                 }
+                None if self.answer_from_recent(index, quota, now) => {}
                 None => {
                     // Give up early when nobody connected can serve it and nobody else is
                     // coming: after a failed attempt, or once peers had time to connect.
@@ -748,6 +818,50 @@ mod tests {
         recent.insert(object(1, 99));
         assert_eq!(recent.0.len(), RECENT_BOOTSTRAPS);
         assert_eq!(recent.get(&Root::from([1; 32])).unwrap().slot, 99);
+    }
+
+    #[test]
+    fn recent_latest_keeps_the_newest_while_fresh() {
+        let decode = |kind, bytes: &[u8]| {
+            LightClientObject::decode(kind, Fork::Deneb, crate::chain::Preset::Minimal, bytes)
+                .unwrap()
+        };
+        let older = decode(
+            LightClientKind::FinalityUpdate,
+            include_bytes!("../../tests/data/devnet-capture/finality_update/000105_c21604cc.ssz"),
+        );
+        let newer = decode(
+            LightClientKind::FinalityUpdate,
+            include_bytes!("../../tests/data/devnet-capture/finality_update/000112_606905d3.ssz"),
+        );
+        let optimistic = decode(
+            LightClientKind::OptimisticUpdate,
+            include_bytes!("../../tests/data/devnet-capture/optimistic_update/000110_dcae8207.ssz"),
+        );
+        let quota = Duration::from_secs(10);
+        let start = Instant::now();
+        let mut latest = RecentLatest::default();
+        assert!(latest
+            .fresh(LightClientKind::FinalityUpdate, quota, start)
+            .is_none());
+        latest.note(&newer, start);
+        // An older one (a lagging peer) does not replace it.
+        latest.note(&older, start + Duration::from_secs(1));
+        latest.note(&optimistic, start);
+        let held = |latest: &RecentLatest, kind, at| latest.fresh(kind, quota, at).map(|o| o.slot);
+        assert_eq!(
+            held(&latest, LightClientKind::FinalityUpdate, start),
+            Some(newer.slot)
+        );
+        assert_eq!(
+            held(&latest, LightClientKind::OptimisticUpdate, start),
+            Some(optimistic.slot)
+        );
+        // Not kept for other kinds; stale once the quota has passed.
+        assert!(latest
+            .fresh(LightClientKind::Bootstrap, quota, start)
+            .is_none());
+        assert!(held(&latest, LightClientKind::FinalityUpdate, start + quota).is_none());
     }
 
     #[test]

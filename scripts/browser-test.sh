@@ -5,6 +5,10 @@
 #   2. demo.mjs: the js-libp2p test peer replaying the capture, the release bridge serving www/ with
 #      the release wasm package, the demo page at /?replay: finalized header, gossip, Lodestar
 #      verifying the head. Screenshot in tests/browser/out/demo.png.
+#   3. helios.mjs: the test peer replaying synthnet (signed, mainnet-shaped) on a shifted clock, the
+#      bridge on mainnet, the demo page with Helios (@a16z/helios, unmodified) fed only by the wasm
+#      client and Lodestar on the same run; Helios against the peer's REST API for comparison.
+#      Screenshot in tests/browser/out/helios.png.
 # Builds what they need first: npm ci's (only when a lockfile changed), the Lodestar bundles and the
 # release wasm package into www/ (scripts/www.sh --pkg), the release beacon-p2p binary.
 # env: BROWSER_SOAK_SECONDS=600 keeps the demo page open that long and prints its memory;
@@ -29,3 +33,5 @@ log "Lodestar bundles in Chromium"
 node tests/browser/lodestar-bundle.mjs
 log "demo page end to end"
 node tests/browser/demo.mjs
+log "Helios fed by the wasm client (synthnet, mainnet)"
+node tests/browser/helios.mjs

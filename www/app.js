@@ -1,14 +1,22 @@
 // The demo page: the beacon-p2p wasm client in this tab, reaching consensus peers through the
-// bridge that serves the page, and Lodestar's light client verifying what it fetches.
+// bridge that serves the page, and Lodestar's light client and Helios verifying what it fetches.
 import { headerRoot, loadLodestar, startLightclient, toHex } from "./lc.js";
 import { ReplayClock } from "./replay.js";
 
 const BUILT_IN = ["mainnet", "sepolia", "holesky", "hoodi"];
 const SLOTS_PER_PERIOD = { minimal: 8 * 8, mainnet: 32 * 256 };
 const TIMELINE_ROWS = 60;
+// The networks Helios has built in (fork versions, genesis): it takes no other.
+const HELIOS_NETWORKS = ["mainnet", "sepolia", "holesky"];
+const HELIOS_POLL_MS = 4000;
 
 const params = new URLSearchParams(location.search);
 const replay = params.has("replay");
+// ?checkpoint=0x… starts Lodestar and Helios there (default: the newest finalized root fetched).
+const checkpointParam = params.get("checkpoint");
+// Helios asks an execution RPC only for state (balances, calls); block number and hash come from
+// the consensus blocks. The default goes nowhere (port 9, discard).
+const executionRpc = params.get("executionRpc") ?? "http://127.0.0.1:9/";
 
 const el = (id) => document.querySelector(`[data-testid="${id}"]`);
 const set = (id, text) => {
@@ -20,13 +28,26 @@ const set = (id, text) => {
 const state = {
   replay,
   network: null,
-  clock: null, // ReplayClock in replay mode
+  clock: null, // ReplayClock in replay mode on a bridge with the wall clock
+  clockOffsetMs: 0, // replay mode on a bridge whose clock is shifted: Date.now() runs by this much
   connectStartedAt: null, // performance.now() just before BeaconP2P.connect()
   firstFinalityMs: null,
   finalized: null, // {slot, root, attestedSlot, signatureSlot, source}
   optimistic: null,
   gossip: { total: 0, finality: 0, optimistic: 0 },
   lc: { status: "not started", checkpointRoot: null, finalizedSlot: null, headSlot: null, headAdvances: 0, rejected: 0 },
+  helios: {
+    status: "not started",
+    checkpoint: null,
+    consensusRpc: null,
+    createMs: null, // createHeliosProvider() (loads Helios's wasm the first time)
+    syncMs: null, // createHeliosProvider() → waitSynced()
+    blockNumber: null,
+    blockHash: null,
+    blockTimestamp: null,
+    finalizedNumber: null,
+    requests: [], // every fetch the page made once Helios started: {url, to, status, at, ms}
+  },
   errors: [],
   client: null,
   lodestar: null,
@@ -61,6 +82,15 @@ window.addEventListener("error", (event) => showError("page", event.error ?? eve
 window.addEventListener("unhandledrejection", (event) => showError("page (promise)", event.reason));
 
 // ---------- clock ----------
+
+// In replay mode on a bridge whose clock is shifted, the page's clock follows it: Date.now() is
+// what Lodestar, Helios and the wasm client (web-time's SystemTime reads Date.now()) all use, so
+// it is replaced before any of them loads, and nothing else needs an offset.
+function adoptBridgeClock(offsetMs) {
+  const wallClock = Date.now.bind(Date);
+  Date.now = () => wallClock() + offsetMs;
+  state.clockOffsetMs = offsetMs;
+}
 
 function genesisTime() {
   return state.clock ? state.clock.genesisTime : Number(state.network.genesisTime);
@@ -209,14 +239,10 @@ function lcSet(field, value) {
 async function runLodestar(client) {
   set("lc-status", "waiting for a finalized header");
   const lodestar = await lodestarReady;
-  let finality = state.finalized;
-  while (!finality) {
-    await sleep(250);
-    finality = state.finalized;
-  }
-  const checkpointRoot = headerRoot(lodestar, finality.beacon);
+  const checkpoint = await checkpointReady;
+  const checkpointRoot = checkpoint.root;
   lcSet("checkpointRoot", checkpointRoot);
-  set("lc-checkpoint", `${checkpointRoot} (slot ${finality.slot})`);
+  set("lc-checkpoint", checkpoint.label);
   set("lc-status", "bootstrapping");
   const transport = client.lightClientTransport(lodestar.ssz);
   const { lightclient, started } = await startLightclient({
@@ -262,6 +288,111 @@ async function runLodestar(client) {
   await started;
 }
 
+// The root both light clients start from: ?checkpoint, or the newest finalized header's root.
+async function chooseCheckpoint() {
+  if (checkpointParam !== null) {
+    if (!/^0x[0-9a-fA-F]{64}$/.test(checkpointParam)) throw new Error(`?checkpoint=${checkpointParam} is not a 0x block root`);
+    return { root: checkpointParam.toLowerCase(), label: `${checkpointParam.toLowerCase()} (?checkpoint)` };
+  }
+  const lodestar = await lodestarReady;
+  let finality = state.finalized;
+  while (!finality) {
+    await sleep(250);
+    finality = state.finalized;
+  }
+  const root = headerRoot(lodestar, finality.beacon);
+  return { root, label: `${root} (slot ${finality.slot})` };
+}
+
+// ---------- Helios ----------
+
+function heliosSet(field, value, text = value) {
+  state.helios[field] = value;
+  const id = { status: "helios-status", syncMs: "helios-sync-ms", blockNumber: "helios-block-number", blockHash: "helios-block-hash", finalizedNumber: "helios-finalized-number", checkpoint: "helios-checkpoint", consensusRpc: "helios-rpc" }[field];
+  if (id) set(id, String(text));
+}
+
+// Records every fetch the page makes from here on (Helios's included) by where it goes: "client"
+// (the consensus RPC URL, answered in the tab), "bridge" (the wasm client asking this bridge for
+// peers), "data" (Helios's own wasm) or "other": a request that left for somewhere else.
+function watchFetches(consensusRpc) {
+  const inner = globalThis.fetch;
+  const requests = state.helios.requests;
+  const counts = () => {
+    set("helios-requests", String(requests.filter((r) => r.to === "client").length));
+    set("helios-other-requests", String(requests.filter((r) => r.to === "other").length));
+  };
+  const destination = (href) => {
+    if (href.startsWith(consensusRpc + "/")) return "client";
+    if (href.startsWith("data:")) return "data";
+    return href.startsWith(location.origin + "/") ? "bridge" : "other";
+  };
+  globalThis.fetch = async (input, init) => {
+    const href = String(typeof input === "string" ? input : input instanceof URL ? input.href : input?.url);
+    const record = { url: href, to: destination(href), status: null, at: Math.round(performance.now()), ms: null };
+    requests.push(record);
+    if (requests.length > 1000) requests.splice(0, requests.length - 1000);
+    const started = performance.now();
+    try {
+      const response = await inner.call(globalThis, input, init);
+      record.status = response.status;
+      return response;
+    } finally {
+      record.ms = Math.round(performance.now() - started);
+      counts();
+    }
+  };
+}
+
+async function runHelios(client) {
+  const name = state.network.name;
+  if (!HELIOS_NETWORKS.includes(name)) {
+    heliosSet("status", "not available", `not available: Helios has only ${HELIOS_NETWORKS.join(", ")} built in, this is ${name}`);
+    return;
+  }
+  heliosSet("status", "waiting for a checkpoint");
+  const checkpoint = await checkpointReady;
+  heliosSet("checkpoint", checkpoint.root, checkpoint.label);
+  heliosSet("status", "loading Helios");
+  let helios;
+  try {
+    helios = await import("./vendor/helios.mjs");
+  } catch (error) {
+    throw new Error(`cannot load ./vendor/helios.mjs (scripts/www.sh copies it there): ${error.message}`);
+  }
+  const consensusRpc = client.consensusRpcUrl();
+  heliosSet("consensusRpc", consensusRpc);
+  watchFetches(consensusRpc);
+  heliosSet("status", "syncing");
+  const started = performance.now();
+  const provider = await helios.createHeliosProvider(
+    { network: name, consensusRpc, executionRpc, checkpoint: checkpoint.root, dbType: "config" },
+    "ethereum",
+  );
+  state.helios.createMs = Math.round(performance.now() - started);
+  state.heliosProvider = provider;
+  await provider.waitSynced();
+  heliosSet("syncMs", Math.round(performance.now() - started));
+  heliosSet("status", "synced");
+  const ask = (method, ...params) => provider.request({ method, params });
+  for (;;) {
+    try {
+      const latest = await ask("eth_getBlockByNumber", "latest", false);
+      const finalized = await ask("eth_getBlockByNumber", "finalized", false);
+      heliosSet("blockNumber", Number(latest.number));
+      heliosSet("blockHash", latest.hash);
+      state.helios.blockTimestamp = Number(latest.timestamp);
+      heliosSet("finalizedNumber", Number(finalized.number));
+      heliosSet("status", "following the chain");
+    } catch (error) {
+      // Helios refuses to answer once its head is more than a minute old (no newer data).
+      heliosSet("status", "behind");
+      showError("Helios", error);
+    }
+    await sleep(HELIOS_POLL_MS);
+  }
+}
+
 function headerRootTyped(lodestar, header) {
   return toHex(lodestar.ssz.phase0.BeaconBlockHeader.hashTreeRoot(header.beacon));
 }
@@ -270,6 +401,7 @@ function headerRootTyped(lodestar, header) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 let lodestarReady;
+let checkpointReady;
 
 async function fetchUntil(what, call) {
   for (let attempt = 1; ; attempt++) {
@@ -293,6 +425,7 @@ async function main() {
   set("network-preset", network.preset);
   set("network-gvr", network.genesisValidatorsRoot);
   set("network-genesis", `${network.genesisTime} (${new Date(network.genesisTime * 1000).toISOString()})`);
+  if (replay && Number(network.clockOffsetMs)) adoptBridgeClock(Number(network.clockOffsetMs));
 
   lodestarReady = loadLodestar(network.preset).then((lodestar) => {
     state.lodestar = lodestar;
@@ -343,7 +476,9 @@ async function main() {
     fetchUntil("optimistic update", () => client.optimisticUpdate()),
   ]);
 
-  if (replay) {
+  if (replay && state.clockOffsetMs) {
+    showReplay();
+  } else if (replay) {
     const newest = Math.max(Number(finality.data.signature_slot), Number(optimistic.data.signature_slot));
     state.clock = new ReplayClock(Number(network.genesisTime), Number(network.secondsPerSlot), newest);
     showReplay();
@@ -356,12 +491,33 @@ async function main() {
   showHeader("optimistic", optimistic, "request");
   set("status", "following the chain");
 
-  await runLodestar(client);
+  checkpointReady = chooseCheckpoint();
+  // Each reports its own failure; one failing does not stop the other.
+  await Promise.all([
+    runLodestar(client).catch((error) => {
+      set("lc-status", "error");
+      showError("Lodestar", error);
+    }),
+    runHelios(client).catch((error) => {
+      heliosSet("status", "error");
+      showError("Helios", error);
+    }),
+  ]);
 }
 
 function showReplay() {
   const clock = state.clock;
   document.getElementById("replay-panel").hidden = false;
+  if (!clock) {
+    // The bridge's clock, adopted by the page: genesis stays the network's.
+    el("replay-clock-note").hidden = false;
+    el("replay-genesis-note").hidden = true;
+    const behind = -state.clockOffsetMs / 1000;
+    set("replay-genesis", `${state.network.genesisTime} (the network's own)`);
+    set("replay-offset", `page clock ${Math.abs(behind).toFixed(1)} s ${behind >= 0 ? "behind" : "ahead of"} the wall clock, as the bridge's`);
+    set("replay-signature-slot", String(Math.max(state.finalized?.signatureSlot ?? 0, state.optimistic?.signatureSlot ?? 0)));
+    return;
+  }
   set("replay-genesis", `${clock.genesisTime} (${new Date(clock.genesisTime * 1000).toISOString()})`);
   const later = -clock.offsetSeconds();
   set("replay-offset", `${Math.abs(later)} s ${later >= 0 ? "later" : "earlier"} than the network's genesis ${state.network.genesisTime}`);
@@ -387,6 +543,9 @@ setInterval(() => {
     if (state.clock) {
       set("replay-current-slot", String(state.clock.currentSlot()));
       set("replay-signature-slot", String(state.clock.newestSignatureSlot));
+    } else if (state.clockOffsetMs) {
+      set("replay-current-slot", String(Math.floor((Date.now() / 1000 - Number(state.network.genesisTime)) / Number(state.network.secondsPerSlot))));
+      set("replay-signature-slot", String(Math.max(state.finalized?.signatureSlot ?? 0, state.optimistic?.signatureSlot ?? 0)));
     }
   }
 }, 1000);

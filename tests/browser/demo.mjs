@@ -12,10 +12,9 @@
 // with tests/browser/pages/http-client, a stand-in over the bridge's HTTP routes, instead of the
 // wasm package: for the page's own logic only; it does not test the wasm client).
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { capturePage, launchChromium, ROOT, sleep, startWithHello, stopByPid, waitFor } from "./lib.mjs";
+import { capturePage, freePort, launchChromium, ROOT, sleep, startWithHello, stopByPid, waitFor } from "./lib.mjs";
 
 const BRIDGE = process.env.BRIDGE_BIN ?? join(ROOT, "target/release/beacon-p2p");
 const STEP_TIMEOUT = 1000 * Number(process.env.TIMEOUT_SECONDS ?? 120);
@@ -24,17 +23,6 @@ const OUT = join(ROOT, "tests/browser/out");
 const HTTP_STAND_IN = process.env.DEMO_CLIENT === "http";
 
 const log = (...args) => console.log("[demo]", ...args);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** www/ as the bridge serves it: the real directory, or (DEMO_CLIENT=http) a temporary copy of
  * links to its files with pkg/ pointing at the HTTP stand-in. */

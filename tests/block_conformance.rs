@@ -327,7 +327,8 @@ fn block_json_is_lodestar_to_json() {
                 older_limits += 1;
                 continue;
             };
-            if case.ours == theirs.to_string() {
+            let text = theirs.to_string();
+            if case.ours == text {
                 exact += 1;
                 continue;
             }

@@ -812,6 +812,16 @@ async fn a_peer_sending_wrong_blocks_is_scored_down_and_the_other_answers() {
     alone.shutdown().await;
 }
 
+/// How many requests whose protocol id contains `protocol` the peer has logged.
+fn requests_for(peer: &TestPeer, protocol: &str) -> usize {
+    peer.events()
+        .iter()
+        .filter(|e| {
+            e["event"] == "request" && e["protocol"].as_str().is_some_and(|p| p.contains(protocol))
+        })
+        .count()
+}
+
 /// A bootstrap never changes: a second call for the same root (a second light client on the page
 /// starting from the same checkpoint) is answered without asking a peer again, instead of waiting
 /// out the peer's request quota. Another root is asked for.
@@ -823,17 +833,7 @@ async fn a_bootstrap_is_asked_for_once_per_root() {
     let first = client.bootstrap(root).await.unwrap();
     let again = client.bootstrap(root).await.unwrap();
     assert_eq!(first, again);
-    let asked = |peer: &TestPeer| {
-        peer.events()
-            .iter()
-            .filter(|e| {
-                e["event"] == "request"
-                    && e["protocol"]
-                        .as_str()
-                        .is_some_and(|p| p.contains("light_client_bootstrap"))
-            })
-            .count()
-    };
+    let asked = |peer: &TestPeer| requests_for(peer, "light_client_bootstrap");
     assert_eq!(asked(&peer), 1, "the second bootstrap came from the client");
     // Another root goes to the peer (which does not have it).
     let error = client.bootstrap(Root::from([7u8; 32])).await.unwrap_err();
@@ -854,17 +854,7 @@ async fn a_latest_update_within_the_quota_is_the_one_just_received() {
     let client = start_client(&[&peer], |config| {
         config.rate_limited_interval = Duration::from_secs(2);
     });
-    let asked = |peer: &TestPeer| {
-        peer.events()
-            .iter()
-            .filter(|e| {
-                e["event"] == "request"
-                    && e["protocol"]
-                        .as_str()
-                        .is_some_and(|p| p.contains("light_client_finality_update"))
-            })
-            .count()
-    };
+    let asked = |peer: &TestPeer| requests_for(peer, "light_client_finality_update");
     let first = client.finality_update().await.unwrap();
     let again = client.finality_update().await.unwrap();
     assert_eq!(again, first, "within the quota: the update just received");

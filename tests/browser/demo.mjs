@@ -14,7 +14,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { capturePage, freePort, launchChromium, ROOT, sleep, startWithHello, stopByPid, waitFor } from "./lib.mjs";
+import { capturePage, freePort, launchChromium, ROOT, sleep, startWithHello, stopAll, stopOnSignal, waitFor } from "./lib.mjs";
 
 const BRIDGE = process.env.BRIDGE_BIN ?? join(ROOT, "target/release/beacon-p2p");
 const STEP_TIMEOUT = 1000 * Number(process.env.TIMEOUT_SECONDS ?? 120);
@@ -99,15 +99,7 @@ let www;
 let bridge;
 let browser;
 let failed = false;
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.once(signal, async () => {
-    console.error(`demo: ${signal}, stopping the bridge and the peer`);
-    await browser?.close().catch(() => {});
-    await stopByPid(bridge?.child);
-    await stopByPid(peer?.child);
-    process.exit(1);
-  });
-}
+stopOnSignal("demo", () => [browser, bridge, peer]);
 try {
   checkPrerequisites();
   mkdirSync(OUT, { recursive: true });
@@ -232,9 +224,7 @@ try {
   }
   if (bridge) console.error(`demo: bridge stderr tail:\n${bridge.stderrTail().slice(-1500)}`);
 } finally {
-  await browser?.close().catch(() => {});
-  await stopByPid(bridge?.child);
-  await stopByPid(peer?.child);
+  await stopAll(browser, [bridge, peer]);
   www?.cleanup();
 }
 process.exit(failed ? 1 : 0);

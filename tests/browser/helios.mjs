@@ -27,7 +27,7 @@
 //      BROWSER_TEST_LOG=1 (peer, bridge and page logs on stderr).
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { capturePage, freePort, launchChromium, ROOT, startWithHello, stopByPid, waitFor } from "./lib.mjs";
+import { capturePage, freePort, launchChromium, ROOT, startWithHello, stopAll, stopOnSignal, waitFor } from "./lib.mjs";
 
 const BRIDGE = process.env.BRIDGE_BIN ?? join(ROOT, "target/release/beacon-p2p");
 const STEP_TIMEOUT = 1000 * Number(process.env.TIMEOUT_SECONDS ?? 180);
@@ -179,15 +179,7 @@ let peer;
 let bridge;
 let browser;
 let failed = false;
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.once(signal, async () => {
-    console.error(`helios: ${signal}, stopping the bridge and the peer`);
-    await browser?.close().catch(() => {});
-    await stopByPid(bridge?.child);
-    await stopByPid(peer?.child);
-    process.exit(1);
-  });
-}
+stopOnSignal("helios", () => [browser, bridge, peer]);
 try {
   checkPrerequisites();
   mkdirSync(OUT, { recursive: true });
@@ -351,8 +343,6 @@ try {
   if (bridge) console.error(`helios: bridge stderr tail:\n${bridge.stderrTail().slice(-1500)}`);
   if (peer) console.error(`helios: peer stderr tail:\n${peer.stderrTail().slice(-1500)}`);
 } finally {
-  await browser?.close().catch(() => {});
-  await stopByPid(bridge?.child);
-  await stopByPid(peer?.child);
+  await stopAll(browser, [bridge, peer]);
 }
 process.exit(failed ? 1 : 0);

@@ -205,3 +205,21 @@ export function freePort() {
     });
   });
 }
+
+/** Closes the browser, then stops each started process ({child}) by PID; missing ones are skipped. */
+export async function stopAll(browser, started) {
+  await browser?.close().catch(() => {});
+  for (const process of started) await stopByPid(process?.child);
+}
+
+/** On SIGINT/SIGTERM: says so, stops what `running()` returns ([browser, ...started]) and exits 1. */
+export function stopOnSignal(label, running) {
+  for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.once(signal, async () => {
+      console.error(`${label}: ${signal}, stopping the bridge and the peer`);
+      const [browser, ...started] = running();
+      await stopAll(browser, started);
+      process.exit(1);
+    });
+  }
+}

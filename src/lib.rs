@@ -10,6 +10,7 @@
 //! | entry points | `bin/`, [`js`] (wasm32), `bridge` (native) | CLI, the JS promise API, relay + discovery + HTTP |
 //! | client | [`client`] | the public API: `Client`, its config and events |
 //! | node | [`node`] | libp2p swarm, behaviour, peer manager, request scheduler |
+//! | verify | [`verify`] | the light-client sync protocol: store, Merkle proofs, BLS; pure, no I/O |
 //! | wire | [`wire`] | req/resp `ssz_snappy` framing, gossip snappy and message-ids, protocol ids, limits |
 //! | types | [`types`] | SSZ containers per fork and preset, p2p messages, Beacon-API JSON |
 //! | chain | [`chain`] | networks, presets, fork schedule incl. BPO, fork digests |
@@ -25,4 +26,5 @@ pub mod node;
 mod platform;
 pub mod primitives;
 pub mod types;
+pub mod verify;
 pub mod wire;

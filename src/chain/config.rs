@@ -259,6 +259,12 @@ impl ChainConfig {
         self.activation_at_epoch(epoch).fork
     }
 
+    /// `compute_fork_version(epoch)`: the version of the fork in force at `epoch` (BPO steps keep
+    /// the fork's version).
+    pub fn fork_version_at_epoch(&self, epoch: Epoch) -> Version {
+        self.activation_at_epoch(epoch).version
+    }
+
     fn activation_at_epoch(&self, epoch: Epoch) -> &ForkActivation {
         self.forks
             .iter()

@@ -144,6 +144,36 @@ impl LightClientObject {
         })
     }
 
+    /// Reads the Beacon API's JSON of `kind` (`{"version": "<fork>", "data": {…}}`) with
+    /// `preset`'s sync committee size.
+    pub fn from_beacon_api_json(
+        kind: LightClientKind,
+        preset: Preset,
+        value: &Value,
+    ) -> Result<Self, TypeError> {
+        crate::with_preset!(preset, S => {
+            let (fork, ssz) = match kind {
+                LightClientKind::Bootstrap => {
+                    let value = LightClientBootstrap::<S>::from_beacon_api_json(value)?;
+                    (value.fork(), value.to_ssz())
+                }
+                LightClientKind::Update => {
+                    let value = LightClientUpdate::<S>::from_beacon_api_json(value)?;
+                    (value.fork(), value.to_ssz())
+                }
+                LightClientKind::FinalityUpdate => {
+                    let value = LightClientFinalityUpdate::<S>::from_beacon_api_json(value)?;
+                    (value.fork(), value.to_ssz())
+                }
+                LightClientKind::OptimisticUpdate => {
+                    let value = LightClientOptimisticUpdate::<S>::from_beacon_api_json(value)?;
+                    (value.fork(), value.to_ssz())
+                }
+            };
+            Self::decode_sized::<S>(kind, fork, &ssz)
+        })
+    }
+
     /// The Beacon API's JSON: `{"version": "<fork>", "data": {…}}`.
     pub fn to_beacon_api_json(&self) -> &Value {
         &self.json

@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::bridge::{self, BridgeArgs};
 use crate::fetch::{self, FetchArgs};
 use crate::ssz::{self, SszCommand};
+use crate::verify::{self, VerifyArgs};
 
 /// Ethereum consensus-layer light-client data from beacon-chain peers.
 #[derive(Debug, Parser)]
@@ -28,6 +29,9 @@ enum Command {
     Fetch(FetchArgs),
     /// Run the bridge: discv5, the restricted WebSocket relay, Beacon-API routes over p2p.
     Bridge(BridgeArgs),
+    /// Replay a capture directory offline through the light-client store: per object, accepted,
+    /// ignored or rejected, and why.
+    Verify(VerifyArgs),
 }
 
 /// Runs the parsed command.
@@ -36,6 +40,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Ssz(command) => ssz::run(command),
         Command::Fetch(args) => fetch::run(args),
         Command::Bridge(args) => bridge::run(args),
+        Command::Verify(args) => verify::run(args),
     }
 }
 

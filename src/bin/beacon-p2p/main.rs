@@ -12,6 +12,8 @@ mod cli;
 mod fetch;
 #[cfg(not(target_arch = "wasm32"))]
 mod ssz;
+#[cfg(not(target_arch = "wasm32"))]
+mod verify;
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {

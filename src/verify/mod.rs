@@ -40,6 +40,40 @@ pub enum Disposition {
     Reject,
 }
 
+/// How an object fared against the store: what a peer that sent it is owed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Valid and newer: hand it out, forward it.
+    Accepted,
+    /// Valid but not newer, or not checkable now: drop it quietly.
+    Ignored,
+    /// Proves something false: drop it and hold it against the sender.
+    Rejected,
+}
+
+impl Verdict {
+    /// The verdict on what [`LightClientStore::process`] returned.
+    pub fn of(result: &Result<Change, VerifyError>) -> Verdict {
+        match result {
+            Ok(change) if change.is_empty() => Verdict::Ignored,
+            Ok(_) => Verdict::Accepted,
+            Err(error) => match error.disposition() {
+                Disposition::Ignore => Verdict::Ignored,
+                Disposition::Reject => Verdict::Rejected,
+            },
+        }
+    }
+
+    /// `accepted`, `ignored` or `rejected`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Accepted => "accepted",
+            Verdict::Ignored => "ignored",
+            Verdict::Rejected => "rejected",
+        }
+    }
+}
+
 /// Why an object does not verify against the store. Each variant names the rule it breaks.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {

@@ -64,9 +64,10 @@ pub struct Change {
 }
 
 impl Change {
-    /// Whether nothing changed: the object was valid but not newer than what the store has.
+    /// Whether the object was valid but brought nothing new: no newer header, no committee. (It
+    /// may still have become the best update kept for a forced update; that alone is not news.)
     pub fn is_empty(&self) -> bool {
-        *self == Change::default()
+        !(self.finalized || self.optimistic || self.committee)
     }
 }
 

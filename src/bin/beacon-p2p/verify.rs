@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use beacon_p2p::chain::ChainConfig;
 use beacon_p2p::primitives::{Root, Slot};
 use beacon_p2p::types::{LightClientKind, LightClientObject};
-use beacon_p2p::verify::{Disposition, LightClientStore, VerifiedHeader};
+use beacon_p2p::verify::{LightClientStore, Verdict, VerifiedHeader};
 use clap::Args;
 use serde_json::{json, Value};
 
@@ -82,35 +82,27 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
             }))?;
         }
         let mut line = json!({ "kind": entry.kind_name(), "file": entry.file });
-        match store.process(&entry.object, current_slot) {
+        let result = store.process(&entry.object, current_slot);
+        let verdict = Verdict::of(&result);
+        line["result"] = verdict.name().into();
+        match verdict {
+            Verdict::Accepted => counts.accepted += 1,
+            Verdict::Ignored => counts.ignored += 1,
+            Verdict::Rejected => counts.rejected += 1,
+        }
+        match result {
             Ok(change) if change.is_empty() => {
-                counts.ignored += 1;
-                line["result"] = "ignored".into();
                 line["reason"] = "not_newer".into();
-                line["detail"] = "valid, but changes nothing the store has".into();
+                line["detail"] = "valid, but brings no newer header or committee".into();
             }
             Ok(change) => {
-                counts.accepted += 1;
-                line["result"] = "accepted".into();
                 line["changed"] = json!({
                     "finalized": change.finalized,
                     "optimistic": change.optimistic,
                     "committee": change.committee,
-                    "best_update": change.best_update,
                 });
             }
             Err(error) => {
-                let result = match error.disposition() {
-                    Disposition::Ignore => {
-                        counts.ignored += 1;
-                        "ignored"
-                    }
-                    Disposition::Reject => {
-                        counts.rejected += 1;
-                        "rejected"
-                    }
-                };
-                line["result"] = result.into();
                 line["reason"] = error.code().into();
                 line["detail"] = error.to_string().into();
             }

@@ -168,7 +168,7 @@ fn a_tampered_update_is_rejected_with_the_rule_it_breaks() {
         "{}: learns the next committee",
         file.display()
     );
-    let cases: Vec<(&str, &str, Box<dyn Fn(&mut Value)>)> = vec![
+    let cases: Vec<(&str, &str, Tamper)> = vec![
         (
             "one flipped signature bit",
             "invalid_signature",
@@ -304,6 +304,9 @@ fn an_update_from_the_future_is_ignored() {
     assert_eq!(error.code(), "from_the_future", "{error}");
     assert_eq!(error.disposition(), Disposition::Ignore);
 }
+
+/// A change to an object's Beacon-API `data`.
+type Tamper = Box<dyn Fn(&mut Value)>;
 
 fn object(kind: LightClientKind, value: &Value) -> Result<LightClientObject, String> {
     LightClientObject::from_beacon_api_json(kind, beacon_p2p::chain::Preset::Mainnet, value)

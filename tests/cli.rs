@@ -413,20 +413,9 @@ fn clock_flags_parse_and_a_config_without_a_slot_duration_is_refused() {
 
 #[test]
 fn fetch_block_prints_the_beacon_api_json() {
-    let synthnet = data_dir().join("synthnet");
-    let start = read_json(&synthnet.join("meta.json"))["clock"]["start"]
-        .as_u64()
-        .unwrap()
-        .to_string();
-    let peer = common::peer::TestPeer::start(&[
-        "--data",
-        "tests/data/synthnet",
-        "--clock-start",
-        &start,
-        "--muxers",
-        "mplex",
-        "--no-gossip",
-    ]);
+    let synthnet = common::synthnet::dir();
+    let peer = common::synthnet::peer(&[]);
+    let start = common::synthnet::clock_start().to_string();
     let fetch = |id: &str| {
         run(
             &[

@@ -19,13 +19,18 @@ fn devnet_chain() -> ChainConfig {
     ChainConfig::from_directory(&devnet_dir()).unwrap()
 }
 
-fn start_client(peers: &[&TestPeer], tweak: impl FnOnce(&mut Config)) -> Client {
+/// Debug logs on the test's output when `TEST_LOG` is set.
+fn test_log() {
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter("beacon_p2p=debug")
             .with_test_writer()
             .try_init();
     }
+}
+
+fn start_client(peers: &[&TestPeer], tweak: impl FnOnce(&mut Config)) -> Client {
+    test_log();
     let mut config = Config::new(devnet_chain());
     config.peers = peers
         .iter()
@@ -601,40 +606,17 @@ async fn a_call_rides_out_a_reconnect() {
 // ---- Blocks (`beacon_blocks_by_range/2`, `beacon_blocks_by_root/2`) against the synthnet ----
 
 fn synthnet_dir() -> std::path::PathBuf {
-    data_dir().join("synthnet")
+    synthnet::dir()
 }
 
-/// `meta.json`'s clock window start (unix seconds): the synthnet's "now".
-fn synthnet_clock_start() -> u64 {
-    read_json(&synthnet_dir().join("meta.json"))["clock"]["start"]
-        .as_u64()
-        .unwrap()
-}
-
-/// A test peer replaying the synthnet at its clock window (mplex only), `extra` args appended.
 fn synthnet_peer(extra: &[&str]) -> TestPeer {
-    let start = synthnet_clock_start().to_string();
-    let mut args = vec![
-        "--data",
-        "tests/data/synthnet",
-        "--clock-start",
-        &start,
-        "--muxers",
-        "mplex",
-        "--no-gossip",
-    ];
-    args.extend_from_slice(extra);
-    TestPeer::start(&args)
+    synthnet::peer(extra)
 }
 
-/// A client on mainnet (the synthnet's network) whose clock reads the synthnet's "now".
+/// A synthnet client that logs like the others (`TEST_LOG`).
 fn synthnet_client(peers: &[&TestPeer], tweak: impl FnOnce(&mut Config)) -> Client {
-    start_client(peers, |config| {
-        config.chain = std::sync::Arc::new(beacon_p2p::chain::Network::Mainnet.config());
-        config.clock = Clock::starting_at_unix_ms(synthnet_clock_start() * 1000);
-        config.rate_limited_interval = Duration::ZERO;
-        tweak(config);
-    })
+    test_log();
+    synthnet::client(peers, tweak)
 }
 
 /// The Beacon-API JSON of the synthnet block with this root.
@@ -653,17 +635,10 @@ fn synthnet_block_json(root: &Root) -> Value {
 }
 
 fn synthnet_root_at(slot: u64) -> Root {
-    let prefix = format!("{slot}_");
-    let name = std::fs::read_dir(synthnet_dir().join("blocks"))
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
-        .find(|name| name.starts_with(&prefix) && name.ends_with(".json"))
-        .unwrap_or_else(|| panic!("no synthnet block at slot {slot}"));
-    Root::from_hex(&name[prefix.len()..prefix.len() + 66]).unwrap()
+    synthnet::block_root_at(slot)
 }
 
-const SYNTHNET_CHECKPOINT_ROOT: &str =
-    "0x566d487e54840062b59797f748ac8b9d84086dbe8be42c1e4fe5e3d01a7b5adf";
+const SYNTHNET_CHECKPOINT_ROOT: &str = synthnet::CHECKPOINT_ROOT;
 const SYNTHNET_MISSED_SLOT: u64 = 13221864;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

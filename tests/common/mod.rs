@@ -6,6 +6,8 @@
 pub mod http;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod peer;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod synthnet;
 
 use std::path::{Path, PathBuf};
 

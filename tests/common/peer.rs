@@ -26,6 +26,12 @@ pub struct TestPeer {
 impl TestPeer {
     /// Starts `node tests/peer/peer.mjs <args>` and waits for its address line.
     pub fn start(args: &[&str]) -> TestPeer {
+        TestPeer::start_with(args, false)
+    }
+
+    /// [`TestPeer::start`], keeping its "published" events (one per gossip message it sends)
+    /// when `keep_published`.
+    pub fn start_with(args: &[&str], keep_published: bool) -> TestPeer {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peer/peer.mjs");
         let mut child = Command::new("node")
             .arg(&script)
@@ -56,7 +62,7 @@ impl TestPeer {
             for line in lines.map_while(Result::ok) {
                 // One "published" line per gossip message: the tests never read them, and a
                 // soak must not measure the harness keeping them.
-                if line.contains(r#""event":"published""#) {
+                if !keep_published && line.contains(r#""event":"published""#) {
                     continue;
                 }
                 if let Ok(event) = serde_json::from_str::<Value>(&line) {

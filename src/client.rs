@@ -10,6 +10,7 @@ use crate::node::peers::PeerInfo;
 use crate::node::{
     build_swarm, Command, FetchError, Fetched, KnownHeaders, LightClientRequest, Node, NodeEvent,
 };
+pub use crate::node::{VerifiedHead, VerifiedHeads};
 use crate::primitives::{Root, Slot};
 use crate::types::{LightClientObject, SignedBeaconBlock, MAX_REQUEST_LIGHT_CLIENT_UPDATES};
 
@@ -338,6 +339,79 @@ impl Client {
     /// The latest `LightClientOptimisticUpdate` a peer has.
     pub async fn optimistic_update(&self) -> Result<LightClientObject, ClientError> {
         self.fetch_one(LightClientRequest::OptimisticUpdate).await
+    }
+
+    /// Verifies from `checkpoint` from now on, and syncs: fetches its bootstrap (from a peer
+    /// whose bootstrap proves it), the updates up to the current period and the latest finality
+    /// and optimistic updates, each checked by the light-client store. Resolves with the
+    /// verified heads once the store is in the current sync-committee period (or as far as
+    /// peers have updates). Peers that send data that does not verify are scored as bad data
+    /// and the request goes to another peer; with none left the call fails with `BAD_DATA`.
+    pub async fn sync(&self, checkpoint: Root) -> Result<VerifiedHeads, ClientError> {
+        let _ = self
+            .commands
+            .clone()
+            .send(Command::VerifyFrom(checkpoint))
+            .await;
+        self.bootstrap(checkpoint).await?;
+        let heads = self.verified_heads().await.ok_or_else(|| {
+            ClientError::Fetch(FetchError::Unavailable(format!(
+                "the store did not start from checkpoint {checkpoint}"
+            )))
+        })?;
+        let current_period = self
+            .chain
+            .slot_at_unix_ms(self.clock.now_unix_ms())
+            .map(|slot| self.chain.sync_committee_period_at_slot(slot));
+        // Period by period: each update may move the store into the next one.
+        let mut period = heads.period;
+        loop {
+            let heads = self.verified_heads().await.unwrap_or(heads.clone());
+            let target = current_period.unwrap_or(heads.period).max(heads.period);
+            if heads.period >= target && heads.next_sync_committee_known {
+                break;
+            }
+            let count = (target - heads.period + 1).min(MAX_REQUEST_LIGHT_CLIENT_UPDATES);
+            let updates = match self.updates(heads.period, count).await {
+                Ok(updates) => updates,
+                // No peer has (all of) them yet: as far as the network goes.
+                Err(error) if error.code() == "PEER_ERROR" => {
+                    tracing::info!(%error, period = heads.period, "sync: no further updates");
+                    break;
+                }
+                Err(error) => return Err(error),
+            };
+            let after = self.verified_heads().await.unwrap_or(heads.clone());
+            tracing::info!(
+                from = heads.period,
+                to = after.period,
+                received = updates.len(),
+                "sync: updates"
+            );
+            if updates.is_empty()
+                || (after.period == period
+                    && after.next_sync_committee_known == heads.next_sync_committee_known)
+            {
+                // Peers have nothing newer: as far as the network goes.
+                break;
+            }
+            period = after.period;
+        }
+        // The newest finality and optimistic updates; a peer without them is not an error.
+        for result in [self.finality_update().await, self.optimistic_update().await] {
+            if let Err(error) = result {
+                tracing::info!(%error, "sync: no latest update");
+            }
+        }
+        self.verified_heads().await.ok_or_else(|| {
+            ClientError::Fetch(FetchError::Unavailable("the store went away".into()))
+        })
+    }
+
+    /// The newest finalized and optimistic headers the store verified (`None` before
+    /// [`Client::sync`] or `Config::checkpoint` has a store).
+    pub async fn verified_heads(&self) -> Option<VerifiedHeads> {
+        self.ask(Command::VerifiedHeads).await
     }
 
     /// Events from now on: updates from gossip, peers coming and going. A receiver that falls

@@ -24,7 +24,7 @@ use self::browser::{sleep_ms, ApiError};
 use self::options::{BridgePeer, ConnectOptions};
 use crate::client::{BlockId, Client, ClientError, Config, Event};
 use crate::node::peers::PeerInfo;
-use crate::node::{reach, relay_address, Reach};
+use crate::node::{reach, relay_address, Reach, VerifiedHeads};
 use crate::primitives::Root;
 use crate::types::LightClientObject;
 
@@ -106,6 +106,36 @@ export interface PeerSummary {
   address: string | null;
   score: number;
   headSlot: number | null;
+  /** Objects it sent that did not verify against the store (after `sync`). */
+  invalid: number;
+  /** Objects it sent that verified but were not newer, or could not be checked yet. */
+  stale: number;
+}
+
+/** A header the client's own light-client store verified. */
+export interface VerifiedHead {
+  slot: number;
+  blockRoot: string;
+  /** Sync-committee members who signed the update that proved it (null: the checkpoint). */
+  participation: number | null;
+  syncCommitteeSize: number;
+  /** The light-client header (`{beacon, execution, execution_branch}`), Beacon-API JSON. */
+  header: any;
+}
+
+/** What `sync` resolves with and `verifiedHead()` returns. */
+export interface VerifiedHeads {
+  checkpoint: string;
+  finalized: VerifiedHead;
+  optimistic: VerifiedHead;
+  /** Sync-committee period of the finalized header. */
+  period: number;
+  nextSyncCommitteeKnown: boolean;
+}
+
+export interface SyncOptions {
+  /** The trusted block root (`0x…`) the store starts from. */
+  checkpoint: string;
 }
 
 /** Error codes of rejected promises (`error.code`). */
@@ -151,6 +181,8 @@ struct Shared {
     peers: RefCell<Vec<PeerSummary>>,
     /// The consensus RPC origin this client answers in the page, once asked for.
     consensus_rpc: RefCell<Option<String>>,
+    /// The newest verified heads, for the synchronous `verifiedHead()`.
+    verified: RefCell<Option<VerifiedHeads>>,
 }
 
 #[derive(Default)]
@@ -159,6 +191,7 @@ struct Listeners {
     finality: BTreeMap<u32, Function>,
     optimistic: BTreeMap<u32, Function>,
     peers: BTreeMap<u32, Function>,
+    verified: BTreeMap<u32, Function>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -166,6 +199,7 @@ enum Topic {
     Finality,
     Optimistic,
     Peers,
+    Verified,
 }
 
 impl Listeners {
@@ -174,6 +208,7 @@ impl Listeners {
             Topic::Finality => &mut self.finality,
             Topic::Optimistic => &mut self.optimistic,
             Topic::Peers => &mut self.peers,
+            Topic::Verified => &mut self.verified,
         }
     }
 }
@@ -190,6 +225,8 @@ struct PeerSummary {
     address: Option<String>,
     score: f64,
     head_slot: Option<u64>,
+    invalid: u64,
+    stale: u64,
 }
 
 /// How the browser reaches an address: a WebSocket to `/relay/<id>` is a bridge's relay.
@@ -364,6 +401,45 @@ impl BeaconP2P {
         self.subscribe(Topic::Peers, callback)
     }
 
+    /// Verifies from `checkpoint` (a trusted block root) from now on: fetches the bootstrap that
+    /// proves it, the updates to the current period and the latest updates, each checked by the
+    /// client's own light-client store, and resolves with the verified heads. From then on every
+    /// object a peer sends is checked before it is handed out (peers that lie are dropped), and
+    /// `onVerifiedHead` reports each new verified head. Rejects with `INVALID_ARGUMENT` for a
+    /// checkpoint that is not a root and `BAD_DATA` when no peer's bootstrap proves it.
+    #[wasm_bindgen(unchecked_return_type = "Promise<VerifiedHeads>")]
+    pub fn sync(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SyncOptions")] options: JsValue,
+    ) -> Promise {
+        let shared = self.shared.clone();
+        self.call(move |client| async move {
+            let checkpoint = options::checkpoint(&options)?;
+            let heads = client.sync(checkpoint).await?;
+            shared.refresh_verified().await;
+            to_js(&heads)
+        })
+    }
+
+    /// The newest heads the client's store verified (`null` before `sync`).
+    #[wasm_bindgen(js_name = verifiedHead, unchecked_return_type = "VerifiedHeads | null")]
+    pub fn verified_head(&self) -> Result<JsValue, JsValue> {
+        match &*self.shared.verified.borrow() {
+            Some(heads) => Ok(to_js(heads)?),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    /// Calls `callback(heads)` whenever the verified finalized or optimistic head moves on.
+    /// Returns a function that unsubscribes.
+    #[wasm_bindgen(js_name = onVerifiedHead, unchecked_return_type = "() => void")]
+    pub fn on_verified_head(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(heads: VerifiedHeads) => void")] callback: Function,
+    ) -> Function {
+        self.subscribe(Topic::Verified, callback)
+    }
+
     /// The peers: `[{peerId, client, via, servesLightClient, connected, …}]`.
     #[wasm_bindgen(unchecked_return_type = "PeerSummary[]")]
     pub fn peers(&self) -> Result<JsValue, JsValue> {
@@ -469,6 +545,7 @@ impl BeaconP2P {
             bridge_clients: RefCell::new(bridge_clients),
             peers: RefCell::new(Vec::new()),
             consensus_rpc: RefCell::new(None),
+            verified: RefCell::new(None),
         });
 
         // The first completed handshake, or the timeout.
@@ -547,11 +624,14 @@ impl Shared {
     async fn pump(shared: Rc<Shared>, mut events: impl futures::Stream<Item = Event> + Unpin) {
         while let Some(event) = events.next().await {
             shared.dispatch(&event);
-            if matches!(
-                event,
-                Event::PeerConnected { .. } | Event::PeerDisconnected { .. }
-            ) {
-                shared.refresh_peers().await;
+            match event {
+                Event::PeerConnected { .. } | Event::PeerDisconnected { .. } => {
+                    shared.refresh_peers().await
+                }
+                Event::VerifiedFinality(_) | Event::VerifiedOptimistic(_) => {
+                    shared.refresh_verified().await
+                }
+                _ => {}
             }
         }
     }
@@ -580,6 +660,20 @@ impl Shared {
         for callback in callbacks {
             if let Err(error) = callback.call1(&JsValue::NULL, value) {
                 browser::log_error("a beacon-p2p listener threw", &error);
+            }
+        }
+    }
+
+    /// Re-reads the verified heads; tells `onVerifiedHead` listeners when they changed.
+    async fn refresh_verified(&self) {
+        let heads = self.client.verified_heads().await;
+        if *self.verified.borrow() == heads {
+            return;
+        }
+        *self.verified.borrow_mut() = heads.clone();
+        if let Some(heads) = heads {
+            if let Ok(value) = to_js(&heads) {
+                self.notify(Topic::Verified, &value);
             }
         }
     }
@@ -615,6 +709,8 @@ impl Shared {
                     address: info.address,
                     score: info.score,
                     head_slot: info.head_slot,
+                    invalid: info.invalid,
+                    stale: info.stale,
                 }
             })
             .collect();

@@ -83,6 +83,31 @@ fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new("INVALID_ARGUMENT", message)
 }
 
+/// `sync({checkpoint})`'s options: the trusted block root.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSyncOptions {
+    checkpoint: String,
+}
+
+/// The checkpoint of `sync({checkpoint})`.
+pub fn checkpoint(options: &JsValue) -> Result<Root, ApiError> {
+    let raw: RawSyncOptions = serde_wasm_bindgen::from_value(options.clone()).map_err(|error| {
+        invalid(format!(
+            "sync options: {error} (expected {{checkpoint: \"0x…\"}})"
+        ))
+    })?;
+    let text = raw.checkpoint.trim();
+    let hex = text.strip_prefix("0x").unwrap_or("");
+    if hex.len() != 64 {
+        return Err(invalid(format!(
+            "checkpoint {:?}: expected 0x and 64 hex digits (a block root)",
+            text.chars().take(80).collect::<String>()
+        )));
+    }
+    Root::from_hex(text).map_err(|error| invalid(format!("checkpoint: {error}")))
+}
+
 /// A non-negative whole number from JavaScript.
 pub fn whole_number(name: &str, value: f64) -> Result<u64, ApiError> {
     if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= 9_007_199_254_740_991.0

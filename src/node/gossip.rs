@@ -56,48 +56,56 @@ pub struct Validation {
 impl GossipValidator {
     /// Validates a message on `topic` (a light-client topic of `chain`).
     pub fn validate(&mut self, chain: &ChainConfig, topic: &str, data: &[u8]) -> Validation {
-        let reject = |reason: String| Validation {
-            acceptance: MessageAcceptance::Reject,
-            object: None,
-            reason: Some(reason),
-        };
-        let Ok(topic) = topic.parse::<GossipTopic>() else {
-            return reject(format!("not a light-client topic: {topic}"));
-        };
-        let Some(fork) = chain
-            .fork_for_digest(&topic.fork_digest)
-            .filter(|fork| fork.has_light_client())
-        else {
-            return reject(format!("topic digest {} is not ours", topic.fork_digest));
-        };
-        let kind = match topic.kind {
-            GossipKind::LightClientFinalityUpdate => LightClientKind::FinalityUpdate,
-            GossipKind::LightClientOptimisticUpdate => LightClientKind::OptimisticUpdate,
-        };
-        let decoded = crate::types::ssz_bounds_named(
-            kind.type_name()
-                .parse()
-                .expect("light-client type names parse"),
-            fork,
-            chain.preset,
-        )
-        .map_err(|error| error.to_string())
-        .and_then(|(_, max)| decode_payload(data, max).map_err(|error| error.to_string()))
-        .and_then(|ssz| {
-            LightClientObject::decode(kind, fork, chain.preset, &ssz).map_err(|e| e.to_string())
-        });
-        let object = match decoded {
+        self.validate_with(chain, topic, data, |_| None)
+    }
+
+    /// [`GossipValidator::validate`], with a further check of the decoded object before it can
+    /// count as the newest forwarded: `verify` returns the acceptance and reason for an object
+    /// it refuses (the light-client store's verdict), `None` to let it through.
+    pub fn validate_with(
+        &mut self,
+        chain: &ChainConfig,
+        topic: &str,
+        data: &[u8],
+        verify: impl FnOnce(&LightClientObject) -> Option<(MessageAcceptance, String)>,
+    ) -> Validation {
+        let object = match decode(chain, topic, data) {
             Ok(object) => object,
-            Err(reason) => return reject(reason),
+            Err(reason) => {
+                return Validation {
+                    acceptance: MessageAcceptance::Reject,
+                    object: None,
+                    reason: Some(reason),
+                }
+            }
         };
-        // The object's own slot must belong to the topic's digest.
-        if chain.fork_digest_at_slot(object.slot) != topic.fork_digest {
-            return reject(format!(
-                "attested slot {} belongs to another fork digest than the topic's",
-                object.slot
-            ));
+        // Verified before it may move "the newest forwarded" on: a forged update must not make
+        // the honest ones that follow look old.
+        if let Some((acceptance, reason)) = verify(&object) {
+            return Validation {
+                acceptance,
+                object: None,
+                reason: Some(reason),
+            };
         }
-        let newer = match kind {
+        if self.is_newer(chain, &object) {
+            Validation {
+                acceptance: MessageAcceptance::Accept,
+                object: Some(object),
+                reason: None,
+            }
+        } else {
+            Validation {
+                acceptance: MessageAcceptance::Ignore,
+                object: None,
+                reason: Some("not newer than an update already forwarded".into()),
+            }
+        }
+    }
+
+    /// Whether `object` is newer than the newest forwarded of its kind; if so, it becomes that.
+    fn is_newer(&mut self, chain: &ChainConfig, object: &LightClientObject) -> bool {
+        match object.kind {
             LightClientKind::FinalityUpdate => {
                 let finalized = object.finalized_slot.unwrap_or_default();
                 let supermajority = object.participation.unwrap_or_default() * 3
@@ -121,21 +129,45 @@ impl GossipValidator {
                 }
                 newer
             }
-        };
-        if newer {
-            Validation {
-                acceptance: MessageAcceptance::Accept,
-                object: Some(object),
-                reason: None,
-            }
-        } else {
-            Validation {
-                acceptance: MessageAcceptance::Ignore,
-                object: None,
-                reason: Some("not newer than an update already forwarded".into()),
-            }
         }
     }
+}
+
+/// Decodes a message on a light-client `topic` of `chain`; `Err` says why it is malformed.
+fn decode(chain: &ChainConfig, topic: &str, data: &[u8]) -> Result<LightClientObject, String> {
+    let Ok(topic) = topic.parse::<GossipTopic>() else {
+        return Err(format!("not a light-client topic: {topic}"));
+    };
+    let Some(fork) = chain
+        .fork_for_digest(&topic.fork_digest)
+        .filter(|fork| fork.has_light_client())
+    else {
+        return Err(format!("topic digest {} is not ours", topic.fork_digest));
+    };
+    let kind = match topic.kind {
+        GossipKind::LightClientFinalityUpdate => LightClientKind::FinalityUpdate,
+        GossipKind::LightClientOptimisticUpdate => LightClientKind::OptimisticUpdate,
+    };
+    let object = crate::types::ssz_bounds_named(
+        kind.type_name()
+            .parse()
+            .expect("light-client type names parse"),
+        fork,
+        chain.preset,
+    )
+    .map_err(|error| error.to_string())
+    .and_then(|(_, max)| decode_payload(data, max).map_err(|error| error.to_string()))
+    .and_then(|ssz| {
+        LightClientObject::decode(kind, fork, chain.preset, &ssz).map_err(|e| e.to_string())
+    })?;
+    // The object's own slot must belong to the topic's digest.
+    if chain.fork_digest_at_slot(object.slot) != topic.fork_digest {
+        return Err(format!(
+            "attested slot {} belongs to another fork digest than the topic's",
+            object.slot
+        ));
+    }
+    Ok(object)
 }
 
 #[cfg(test)]

@@ -215,13 +215,21 @@ impl Node {
         let now = web_time::Instant::now();
         for object in objects {
             self.latest.note(object, now);
+            // In verified mode `head` and `finalized` name what the store proved.
+            let verified = self
+                .verifier
+                .as_ref()
+                .is_some_and(|verifier| verifier.has_store());
             // A bootstrap's header is a checkpoint, not a head.
-            if object.kind != LightClientKind::Bootstrap
+            if !verified
+                && object.kind != LightClientKind::Bootstrap
                 && self.known.head.is_none_or(|(slot, _)| object.slot > slot)
             {
                 self.known.head = Some((object.slot, object.block_root));
             }
-            if let (Some(slot), Some(root)) = (object.finalized_slot, object.finalized_root) {
+            if let (false, Some(slot), Some(root)) =
+                (verified, object.finalized_slot, object.finalized_root)
+            {
                 if self.known.finalized.is_none_or(|(known, _)| slot > known) {
                     self.known.finalized = Some((slot, root));
                 }

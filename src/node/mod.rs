@@ -23,6 +23,7 @@ pub mod peers;
 mod scheduler;
 mod subscriptions;
 mod transport;
+mod verifier;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -40,6 +41,7 @@ use self::codec::EthResponse;
 use self::gossip::GossipValidator;
 use self::peers::{PeerInfo, PeerManager};
 use self::scheduler::{InFlight, PendingFetch, RecentBootstraps, RecentLatest};
+use self::verifier::Verifier;
 use crate::chain::{ChainConfig, Clock};
 use crate::primitives::{ForkDigest, Root};
 use crate::types::LightClientObject;
@@ -48,6 +50,7 @@ pub use self::handshake::{GOODBYE_BAD_SCORE, GOODBYE_CLIENT_SHUTDOWN, GOODBYE_IR
 pub use self::scheduler::{FetchError, Fetched, LightClientRequest};
 pub use self::subscriptions::wanted_digests;
 pub use self::transport::{build_swarm, reach, relay_address, Reach, RelayAddressError};
+pub use self::verifier::{VerifiedHead, VerifiedHeads};
 
 /// How the node runs.
 #[derive(Debug, Clone)]
@@ -73,6 +76,10 @@ pub struct NodeConfig {
     /// the wall clock by default. Recorded data is signed for slots in the past; a test (or a
     /// demo) that replays it shifts this clock so those slots look "now", on every target.
     pub clock: Clock,
+    /// Verified mode: the trusted block root the light-client store starts from. Every object
+    /// peers send is then checked against the store before it is handed out or forwarded
+    /// (`Client::sync` turns it on later, too).
+    pub checkpoint: Option<Root>,
 }
 
 impl NodeConfig {
@@ -88,6 +95,7 @@ impl NodeConfig {
             rate_limited_interval: Duration::from_secs(10),
             identity: None,
             clock: Clock::SYSTEM,
+            checkpoint: None,
         }
     }
 }
@@ -111,6 +119,10 @@ pub enum NodeEvent {
         /// Its peer id.
         peer_id: String,
     },
+    /// The store's finalized header moved forward (verified mode).
+    VerifiedFinality(VerifiedHead),
+    /// The store's optimistic header moved forward (verified mode).
+    VerifiedOptimistic(VerifiedHead),
 }
 
 /// The newest headers the node learned from light-client data (fetched or gossiped): what the
@@ -141,6 +153,10 @@ pub enum Command {
     AddPeer(Multiaddr),
     /// Receive events.
     Subscribe(mpsc::Sender<NodeEvent>),
+    /// Verify from this checkpoint from now on.
+    VerifyFrom(Root),
+    /// The verified heads (verified mode, once the store is initialized).
+    VerifiedHeads(oneshot::Sender<Option<VerifiedHeads>>),
     /// Say goodbye to every peer and stop.
     Shutdown(oneshot::Sender<()>),
 }
@@ -165,6 +181,10 @@ pub struct Node {
     announced: HashSet<PeerId>,
     pending_disconnects: Vec<(PeerId, Instant)>,
     last_ping: Instant,
+    /// Verified mode's store.
+    verifier: Option<Verifier>,
+    /// Participation of the updates that proved the finalized and optimistic heads.
+    verified_participation: (Option<usize>, Option<usize>),
 }
 
 /// How often the node task wakes up to dial, expire and dispatch.
@@ -195,6 +215,8 @@ impl Node {
             announced: HashSet::new(),
             pending_disconnects: Vec::new(),
             last_ping: Instant::now(),
+            verifier: config.checkpoint.map(Verifier::new),
+            verified_participation: (None, None),
             config,
         }
     }
@@ -247,6 +269,10 @@ impl Node {
                 None => tracing::warn!(%address, "peer address without /p2p/<peer id> ignored"),
             },
             Command::Subscribe(sender) => self.subscribers.push(sender),
+            Command::VerifyFrom(checkpoint) => self.verify_from(checkpoint),
+            Command::VerifiedHeads(reply) => {
+                let _ = reply.send(self.verified_heads());
+            }
             Command::Shutdown(_) => unreachable!("handled by run"),
         }
     }
@@ -287,6 +313,7 @@ impl Node {
         }
         self.ping_if_due(now);
         self.update_subscriptions();
+        self.force_update_if_due();
     }
 
     fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {

@@ -82,6 +82,10 @@ pub struct PeerRecord {
     pub dropped_at: Option<Instant>,
     /// Whether we dialed it (static or discovered candidate) rather than it dialing us.
     pub candidate: bool,
+    /// Objects it sent that proved something false (verified mode).
+    pub invalid: u64,
+    /// Valid objects it sent that were not newer than the store, or not checkable yet.
+    pub stale: u64,
 }
 
 impl PeerRecord {
@@ -102,6 +106,8 @@ impl PeerRecord {
             last_seen: None,
             dropped_at: None,
             candidate,
+            invalid: 0,
+            stale: 0,
         }
     }
 
@@ -147,6 +153,10 @@ pub struct PeerInfo {
     pub score: f64,
     /// Its head slot from Status.
     pub head_slot: Option<u64>,
+    /// Objects it sent that did not verify (verified mode).
+    pub invalid: u64,
+    /// Objects it sent that verified but were not newer (verified mode).
+    pub stale: u64,
 }
 
 /// The peer table.
@@ -383,6 +393,8 @@ impl PeerManager {
                     .collect(),
                 score: record.score,
                 head_slot: record.status.as_ref().map(|status| status.head_slot),
+                invalid: record.invalid,
+                stale: record.stale,
             })
             .collect();
         infos.sort_by(|a, b| a.peer_id.cmp(&b.peer_id));

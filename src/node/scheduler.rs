@@ -185,6 +185,8 @@ pub enum FetchError {
         connected: usize,
         /// "; peer X: reason" for each attempt.
         attempts: String,
+        /// How the last failed attempt failed.
+        last_failure: Option<Outcome>,
     },
     /// Every peer that serves the protocol said it does not have the data.
     #[error("no peer has it: {0}")]
@@ -216,6 +218,11 @@ impl FetchError {
                 ..
             } => "NO_PEERS",
             FetchError::NoPeerAnswered { .. } => "TIMEOUT",
+            // Every peer was asked and the last one sent data that does not hold up.
+            FetchError::NoPeerServes {
+                last_failure: Some(Outcome::BadData),
+                ..
+            } => "BAD_DATA",
             FetchError::NoPeerServes { .. } => "NO_PEERS",
             FetchError::Unavailable(_) => "PEER_ERROR",
             FetchError::InvalidRequest(_) => "INVALID_ARGUMENT",
@@ -353,7 +360,12 @@ impl Node {
             return;
         }
         if let LightClientRequest::Bootstrap(root) = &request {
-            if let Some(object) = self.bootstraps.get(root) {
+            // The store's first bootstrap comes from a peer, so that a bad one counts against it.
+            let for_the_store = self
+                .verifier
+                .as_ref()
+                .is_some_and(|verifier| verifier.wants_bootstrap(root));
+            if let Some(object) = self.bootstraps.get(root).filter(|_| !for_the_store) {
                 let _ = reply.send(Ok(Fetched::Objects(vec![object.clone()])));
                 return;
             }
@@ -448,10 +460,12 @@ impl Node {
                             let _ = pending.reply.send(Err(FetchError::Unavailable(reasons)));
                         } else {
                             let connected = self.peers.connected_count();
+                            let last_failure = pending.last_failure;
                             fail(pending, |attempts, protocol| FetchError::NoPeerServes {
                                 protocol,
                                 connected,
                                 attempts,
+                                last_failure,
                             });
                         }
                     } else {
@@ -521,7 +535,14 @@ impl Node {
             }
             Ok(EthResponse {
                 chunks: Ok(chunks), ..
-            }) => match self.check_response(&pending.request, chunks) {
+            }) => match self
+                .check_response(&pending.request, chunks)
+                .and_then(|fetched| match &fetched {
+                    Fetched::Objects(objects) => self
+                        .verify_fetched(peer, &pending.request, objects)
+                        .map(|()| fetched),
+                    Fetched::Blocks(_) => Ok(fetched),
+                }) {
                 Ok(fetched) => {
                     self.peers.report(peer, Outcome::Good, now);
                     if let Fetched::Objects(objects) = &fetched {

@@ -4,12 +4,14 @@
 
 use std::collections::HashSet;
 
-use libp2p::gossipsub;
+use libp2p::gossipsub::{self, MessageAcceptance};
 
+use super::peers::Outcome;
 use super::{Node, NodeEvent};
 use crate::chain::ChainConfig;
 use crate::primitives::ForkDigest;
 use crate::types::LightClientKind;
+use crate::verify::Verdict;
 use crate::wire::gossip::{GossipKind, GossipTopic};
 
 impl Node {
@@ -53,9 +55,30 @@ impl Node {
             return;
         };
         let chain = self.config.chain.clone();
-        let validation = self
-            .validator
-            .validate(&chain, message.topic.as_str(), &message.data);
+        // The store's verdict first (verified mode); the validator then checks "newer".
+        let mut validator = std::mem::take(&mut self.validator);
+        let validation =
+            validator.validate_with(&chain, message.topic.as_str(), &message.data, |object| {
+                match self.verify_gossip(propagation_source, object) {
+                    Verdict::Accepted => None,
+                    Verdict::Ignored => Some((
+                        MessageAcceptance::Ignore,
+                        "not newer than the verified store".into(),
+                    )),
+                    Verdict::Rejected => Some((
+                        MessageAcceptance::Reject,
+                        "does not verify against the light-client store".into(),
+                    )),
+                }
+            });
+        self.validator = validator;
+        if matches!(validation.acceptance, MessageAcceptance::Reject) {
+            let now = web_time::Instant::now();
+            if self.peers.report(propagation_source, Outcome::BadData, now) {
+                tracing::info!(peer = %propagation_source, "score too low, disconnecting");
+                self.say_goodbye(propagation_source, super::GOODBYE_BAD_SCORE);
+            }
+        }
         self.swarm
             .behaviour_mut()
             .gossipsub

@@ -33,7 +33,10 @@ async function shutdown(sig) {
 process.on("SIGTERM", () => shutdown("SIGTERM"));
 process.on("SIGINT", () => shutdown("SIGINT"));
 
-const FAULTS = ["drop-mid-response", "error-code", "garbage", "wrong-context", "oversize-length", "never-answer", "wrong-block"];
+const FAULTS = ["drop-mid-response", "error-code", "garbage", "wrong-context", "oversize-length", "never-answer", "wrong-block", "bad-signature", "bad-branch", "stale-finality"];
+// Faults in the data, not the framing: well-formed objects that a verifying client must refuse
+// (bad-signature, bad-branch: in req/resp, REST and gossip alike) or find stale (stale-finality).
+const DATA_FAULTS = new Set(["bad-signature", "bad-branch", "stale-finality"]);
 const FAULT_SCOPES = ["light-client", "blocks", "all"];
 const MUXER_IDS = { yamux: "/yamux/1.0.0", mplex: "/mplex/6.7.0" };
 
@@ -517,6 +520,31 @@ if (cap.mismatches.length) {
   log(`FATAL: fork digests computed from ${opts.data}/config.yaml do not match the expected ones`);
   process.exit(1);
 }
+// --fault bad-signature / bad-branch: tamper with the loaded light-client objects themselves, so
+// every way out (req/resp, REST, gossip) carries the same lie. One bit of the sync aggregate's
+// signature, or of the first node of the object's Merkle branch (the finality branch, or for an
+// optimistic update the attested header's execution branch; a bootstrap's committee branch).
+if (opts.fault === "bad-signature" || opts.fault === "bad-branch") {
+  const flip = (bytes, index) => { bytes[index] ^= 0x01; };
+  const tamper = (type, value) => {
+    if (opts.fault === "bad-signature") {
+      if (value.syncAggregate) flip(value.syncAggregate.syncCommitteeSignature, 95);
+    } else if (value.currentSyncCommitteeBranch) flip(value.currentSyncCommitteeBranch[0], 0);
+    else if (value.finalityBranch) flip(value.finalityBranch[0], 0);
+    else if (value.attestedHeader?.executionBranch) flip(value.attestedHeader.executionBranch[0], 0);
+    return type.serialize(value);
+  };
+  for (const u of cap.updates.values()) u.bytes = tamper(u.type, u.type.deserialize(u.bytes));
+  for (const map of Object.values(cap.objects)) {
+    for (const o of map.values()) {
+      o.value = o.type.deserialize(o.bytes);
+      o.bytes = tamper(o.type, o.value);
+    }
+  }
+  if (opts.fault === "bad-branch") for (const b of cap.bootstraps.values()) b.bytes = tamper(b.type, b.type.deserialize(b.bytes));
+  log(`fault ${opts.fault}: every light-client object is tampered with`);
+}
+
 const TOPIC_NAMES = { finality_update: "light_client_finality_update", optimistic_update: "light_client_optimistic_update" };
 const topicFor = (kind, digestHex) => gossipTopic(digestHex, TOPIC_NAMES[kind]);
 const ALL_TOPICS = cap.digests.flatMap((d) => Object.keys(TOPIC_NAMES).map((k) => topicFor(k, d.digestHex)));
@@ -768,7 +796,7 @@ async function handleInbound(protocol, spec, stream, connection) {
   const inScope = (isLc && opts.faultProtocols !== "blocks") || (isBlocks && opts.faultProtocols !== "light-client");
   let fault = inScope ? opts.fault : null;
   const wrongBlock = fault === "wrong-block" && isBlocks;
-  if (fault === "wrong-block") fault = null;
+  if (fault === "wrong-block" || DATA_FAULTS.has(fault)) fault = null;
   let req = null;
   let reqBytes = null;
   const reader = new ByteReader(stream.source);
@@ -918,7 +946,9 @@ if (opts.updatesByRange) {
 serve(PROTOCOLS.finalityUpdate, {
   requestType: null,
   respond: () => {
-    const u = replay.latest.finality_update;
+    const latest = replay.latest.finality_update;
+    // --fault stale-finality: the oldest finality update there is, valid but long superseded
+    const u = opts.fault === "stale-finality" && latest ? [...cap.objects.finality_update.values()].sort((a, b) => a.slot - b.slot)[0] : latest;
     if (!u) return { chunks: [err(RESULT.RESOURCE_UNAVAILABLE, "No latest finality update available")] };
     return { chunks: [ok(u.bytes, u.context)], info: { attested_slot: u.slot, signature_slot: u.signatureSlot } };
   },

@@ -34,6 +34,10 @@ pub struct FetchArgs {
     /// Seconds one peer has to answer one request.
     #[arg(long, default_value_t = 10)]
     request_timeout: u64,
+    /// Verify from this trusted block root (0x-hex): sync the light-client store first, check
+    /// everything peers send against it; `watch` then prints verified heads only.
+    #[arg(long, value_name = "ROOT")]
+    checkpoint: Option<String>,
     #[command(subcommand)]
     what: What,
 }
@@ -119,13 +123,36 @@ async fn fetch(args: FetchArgs) -> Result<(), CliError> {
     config.request_deadline = Duration::from_secs(args.timeout);
     config.request_timeout = Duration::from_secs(args.request_timeout);
     config.clock = clock;
+    let checkpoint = args
+        .checkpoint
+        .as_deref()
+        .map(|root| {
+            Root::from_hex(root).map_err(|e| CliError::Usage(format!("--checkpoint {root}: {e}")))
+        })
+        .transpose()?;
     let client = Client::start(config).map_err(|e| CliError::Invalid(e.to_string()))?;
-    let result = run_command(&client, args.what).await;
+    let result = match checkpoint {
+        Some(checkpoint) => match client.sync(checkpoint).await {
+            Ok(heads) => {
+                tracing::info!(
+                    finalized = heads.finalized.slot,
+                    optimistic = heads.optimistic.slot,
+                    period = heads.period,
+                    "synced: verified heads"
+                );
+                run_command(&client, args.what, true).await
+            }
+            Err(error) => Err(CliError::Invalid(format!(
+                "sync from {checkpoint}: {error}"
+            ))),
+        },
+        None => run_command(&client, args.what, false).await,
+    };
     client.shutdown().await;
     result
 }
 
-async fn run_command(client: &Client, what: What) -> Result<(), CliError> {
+async fn run_command(client: &Client, what: What, verified: bool) -> Result<(), CliError> {
     let failed = |error: ClientError| CliError::Invalid(error.to_string());
     match what {
         What::Bootstrap { root } => {
@@ -179,6 +206,16 @@ async fn run_command(client: &Client, what: What) -> Result<(), CliError> {
                 };
                 let Some(event) = event else { return Ok(()) };
                 let line = match event {
+                    // With a checkpoint, only what the store proved.
+                    Event::FinalityUpdate(_) | Event::OptimisticUpdate(_) if verified => continue,
+                    Event::VerifiedFinality(head) => {
+                        updates += 1;
+                        json!({ "event": "verified_finality", "data": head })
+                    }
+                    Event::VerifiedOptimistic(head) => {
+                        updates += 1;
+                        json!({ "event": "verified_optimistic", "data": head })
+                    }
                     Event::FinalityUpdate(update) => {
                         updates += 1;
                         json!({ "event": "light_client_finality_update", "data": update.to_beacon_api_json() })

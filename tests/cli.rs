@@ -453,3 +453,140 @@ fn fetch_block_prints_the_beacon_api_json() {
         );
     }
 }
+
+/// `fetch --checkpoint … watch` syncs the store first and prints verified heads only.
+#[test]
+fn fetch_with_a_checkpoint_prints_verified_heads() {
+    // A live stream: the clock starts a second before the third-last step arrives on gossip.
+    let synthnet = common::synthnet::dir();
+    let arrivals = read_json(&synthnet.join("arrivals.json"));
+    let arrivals = arrivals.as_array().unwrap();
+    let genesis = read_json(&synthnet.join("meta.json"))["genesis_time"]
+        .as_u64()
+        .unwrap();
+    let start = (genesis + arrivals[arrivals.len() - 6]["t"].as_u64().unwrap() - 1).to_string();
+    let peer = common::peer::TestPeer::start(&[
+        "--data",
+        "tests/data/synthnet",
+        "--clock-start",
+        &start,
+        "--muxers",
+        "mplex",
+    ]);
+    let output = run(
+        &[
+            "fetch",
+            "--peer",
+            &peer.multiaddr,
+            "--clock-start",
+            &start,
+            "--checkpoint",
+            common::synthnet::CHECKPOINT_ROOT,
+            "watch",
+            "--count",
+            "1",
+            "--seconds",
+            "40",
+        ],
+        None,
+    );
+    let lines = ok_json_lines(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("synced: verified heads"), "{stderr}");
+    // The gossiped step's head, verified; the raw gossip lines are not printed.
+    assert!(!lines.is_empty(), "{stderr}");
+    for line in &lines {
+        assert!(
+            line["event"] == "verified_finality" || line["event"] == "verified_optimistic",
+            "{line}"
+        );
+        assert!(line["data"]["participation"].as_u64().unwrap() > 0, "{line}");
+    }
+    // A checkpoint that is not a root is a usage error.
+    let output = run(
+        &["fetch", "--peer", &peer.multiaddr, "--checkpoint", "0x12", "watch"],
+        None,
+    );
+    assert_clean_failure(&output, "--checkpoint 0x12");
+}
+
+/// `verify` names the rule each refused object breaks, and fails cleanly without the checkpoint's
+/// bootstrap.
+#[test]
+fn verify_replays_a_capture_and_names_what_it_refuses() {
+    let dir = std::env::temp_dir().join(format!("beacon-p2p-verify-{}", std::process::id()));
+    let synthnet = common::synthnet::dir();
+    for sub in ["bootstrap", "updates", "finality_update"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    let bootstrap = format!("13148160_{}.json", common::synthnet::CHECKPOINT_ROOT);
+    std::fs::copy(
+        synthnet.join("bootstrap").join(&bootstrap),
+        dir.join("bootstrap").join(&bootstrap),
+    )
+    .unwrap();
+    std::fs::copy(
+        synthnet.join("updates/period_1605.json"),
+        dir.join("updates/period_1605.json"),
+    )
+    .unwrap();
+    // The next period's update with one bit of its signature flipped (checkable: the store
+    // learns period 1606's committee from 1605's update), and a finality update of a period the
+    // store cannot reach from there.
+    let mut forged = read_json(&synthnet.join("updates/period_1606.json"));
+    let signature = forged[0]["data"]["sync_aggregate"]["sync_committee_signature"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut bytes = hex::decode(&signature[2..]).unwrap();
+    bytes[40] ^= 1;
+    forged[0]["data"]["sync_aggregate"]["sync_committee_signature"] =
+        format!("0x{}", hex::encode(bytes)).into();
+    std::fs::write(
+        dir.join("updates/period_1606.json"),
+        serde_json::to_vec(&forged).unwrap(),
+    )
+    .unwrap();
+    std::fs::copy(
+        synthnet.join("finality_update/13221883_20d7fc03.json"),
+        dir.join("finality_update/13221883_20d7fc03.json"),
+    )
+    .unwrap();
+    let verify = |checkpoint: &str| {
+        run(
+            &[
+                "verify",
+                "--network",
+                "mainnet",
+                "--checkpoint",
+                checkpoint,
+                dir.to_str().unwrap(),
+            ],
+            None,
+        )
+    };
+    let lines = ok_json_lines(&verify(common::synthnet::CHECKPOINT_ROOT));
+    let result = |file: &str| {
+        lines
+            .iter()
+            .find(|line| line["file"].as_str().is_some_and(|f| f.contains(file)))
+            .unwrap_or_else(|| panic!("no {file} line: {lines:?}"))
+            .clone()
+    };
+    assert_eq!(result("bootstrap/")["result"], "accepted");
+    assert_eq!(result("period_1605")["result"], "accepted");
+    let forged = result("period_1606");
+    assert_eq!(forged["result"], "rejected", "{forged}");
+    assert_eq!(forged["reason"], "invalid_signature", "{forged}");
+    // Period 1613 cannot be checked from period 1605: ignored, not a lie.
+    let finality = result("finality_update/");
+    assert_eq!(finality["result"], "ignored", "{finality}");
+    assert_eq!(finality["reason"], "unverifiable_period", "{finality}");
+    let last = lines.last().unwrap();
+    assert_eq!(last["event"], "final");
+    assert_eq!(last["counts"]["accepted"], 1);
+    // Without the checkpoint's bootstrap it says so.
+    let other = format!("0x{}", "11".repeat(32));
+    assert_clean_failure(&verify(&other), "no bootstrap for the checkpoint");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -96,6 +96,17 @@ async fn connect_error(options: Value) -> (String, String) {
     }
 }
 
+/// A client on `network` with the test bridge's peer as its one peer.
+async fn connect_via_bridge(network: &Value) -> BeaconP2P {
+    BeaconP2P::connect(to_js(&json!({
+        "network": network,
+        "bridges": [bridge()],
+        "targetPeers": 1,
+    })))
+    .await
+    .unwrap_or_else(|error| panic!("connect: {error:?}"))
+}
+
 fn step(what: &str) {
     web_sys::console::log_1(&what.into());
 }
@@ -109,13 +120,7 @@ async fn fetches_through_a_bridge_equal_what_the_peer_serves() {
     let expected = get_json("/expected.json").await;
     let network = get_json("/network").await;
     let started = js_sys::Date::now();
-    let client = BeaconP2P::connect(to_js(&json!({
-        "network": network,
-        "bridges": [bridge()],
-        "targetPeers": 1,
-    })))
-    .await
-    .unwrap_or_else(|error| panic!("connect: {error:?}"));
+    let client = connect_via_bridge(&network).await;
     web_sys::console::log_1(
         &format!(
             "connect() resolved after {} ms",
@@ -299,13 +304,7 @@ async fn burst(client: &BeaconP2P) {
 #[wasm_bindgen_test]
 async fn request_bursts_keep_the_connection() {
     let network = get_json("/network").await;
-    let client = BeaconP2P::connect(to_js(&json!({
-        "network": network,
-        "bridges": [bridge()],
-        "targetPeers": 1,
-    })))
-    .await
-    .unwrap_or_else(|error| panic!("connect: {error:?}"));
+    let client = connect_via_bridge(&network).await;
     let connected_peer = |peers: &Value| -> Option<String> {
         peers
             .as_array()?
@@ -336,13 +335,7 @@ async fn request_bursts_keep_the_connection() {
 async fn consensus_rpc_url_answers_in_the_page() {
     let expected = get_json("/expected.json").await;
     let network = get_json("/network").await;
-    let client = BeaconP2P::connect(to_js(&json!({
-        "network": network,
-        "bridges": [bridge()],
-        "targetPeers": 1,
-    })))
-    .await
-    .unwrap_or_else(|error| panic!("connect: {error:?}"));
+    let client = connect_via_bridge(&network).await;
     let page_fetch = Reflect::get(&js_sys::global(), &"fetch".into()).unwrap();
     let base = client.consensus_rpc_url().unwrap();
     assert!(base.ends_with(".beacon-p2p.invalid"), "{base}");
@@ -385,4 +378,54 @@ async fn consensus_rpc_url_answers_in_the_page() {
         js_sys::Object::is(&fetch_now, &page_fetch),
         "close() gives the page its own fetch back"
     );
+}
+
+/// The client's own store, through the bridge: `sync` from the checkpoint resolves with heads
+/// the store verified (the capture's real sync-committee signatures), `verifiedHead()` and the
+/// peer list agree, and a checkpoint that is not a root is refused.
+#[wasm_bindgen_test]
+async fn sync_reaches_a_verified_head_through_the_bridge() {
+    let network = get_json("/network").await;
+    let client = connect_via_bridge(&network).await;
+    assert_eq!(to_json(&client.verified_head().unwrap()), Value::Null);
+    let (code, message) = settle(client.sync(to_js(&json!({"checkpoint": "0x1234"}))))
+        .await
+        .unwrap_err();
+    assert_eq!(code, "INVALID_ARGUMENT", "{message}");
+    let (code, message) = settle(client.sync(to_js(&json!({"root": BOOTSTRAP_ROOT}))))
+        .await
+        .unwrap_err();
+    assert_eq!(code, "INVALID_ARGUMENT", "{message}");
+
+    let started = js_sys::Date::now();
+    let heads = settle(client.sync(to_js(&json!({"checkpoint": BOOTSTRAP_ROOT}))))
+        .await
+        .unwrap_or_else(|error| panic!("sync: {error:?}"));
+    step(&format!(
+        "sync() resolved after {} ms: finalized {}, optimistic {}",
+        js_sys::Date::now() - started,
+        heads["finalized"]["slot"],
+        heads["optimistic"]["slot"]
+    ));
+    assert_eq!(heads["checkpoint"], BOOTSTRAP_ROOT);
+    let finalized = heads["finalized"]["slot"].as_u64().unwrap();
+    let optimistic = heads["optimistic"]["slot"].as_u64().unwrap();
+    // The checkpoint is at slot 88; the peer replays from slot 200 on.
+    assert!(finalized > 88, "{heads}");
+    assert!(optimistic >= finalized, "{heads}");
+    assert_eq!(heads["finalized"]["syncCommitteeSize"], 32);
+    assert_eq!(
+        heads["finalized"]["header"]["beacon"]["slot"].as_str(),
+        Some(finalized.to_string().as_str())
+    );
+    assert_eq!(to_json(&client.verified_head().unwrap()), heads);
+    let peers = to_json(&client.peers().unwrap());
+    let peer = peers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|peer| peer["connected"] == true)
+        .unwrap_or_else(|| panic!("{peers}"));
+    assert_eq!(peer["invalid"], 0, "{peers}");
+    let _ = JsFuture::from(client.close()).await;
 }

@@ -215,6 +215,7 @@ function showPeers(peers) {
       peer.via ?? "?",
       peer.servesLightClient ? "yes" : "no",
       peer.connected ? "connected" : "not connected",
+      String(peer.invalid ?? 0),
     ]) {
       const cell = document.createElement("td");
       cell.textContent = text;
@@ -224,6 +225,33 @@ function showPeers(peers) {
     body.append(row);
   }
   set("peer-count", String(peers.filter((p) => p.connected).length));
+  set("bp-invalid", String(peers.reduce((sum, p) => sum + (p.invalid ?? 0), 0)));
+}
+
+// ---------- beacon-p2p's own light client ----------
+
+function showVerified(heads) {
+  state.verified = heads;
+  set("bp-finalized-slot", String(heads.finalized.slot));
+  set("bp-optimistic-slot", String(heads.optimistic.slot));
+  const signed = heads.optimistic.participation;
+  set("bp-participation", signed === null ? "— (the checkpoint)" : `${signed} / ${heads.optimistic.syncCommitteeSize}`);
+}
+
+async function runVerifier(client) {
+  if (typeof client.sync !== "function") {
+    set("bp-status", "not available in this client");
+    return;
+  }
+  set("bp-status", "waiting for a checkpoint");
+  const checkpoint = await checkpointReady;
+  set("bp-status", "syncing");
+  const started = performance.now();
+  const heads = await client.sync({ checkpoint: checkpoint.root });
+  set("bp-sync-ms", String(Math.round(performance.now() - started)));
+  showVerified(heads);
+  set("bp-status", "verified; following the chain");
+  client.onVerifiedHead(showVerified);
 }
 
 function shortId(id) {
@@ -501,6 +529,10 @@ async function main() {
     runHelios(client).catch((error) => {
       heliosSet("status", "error");
       showError("Helios", error);
+    }),
+    runVerifier(client).catch((error) => {
+      set("bp-status", "error");
+      showError("beacon-p2p verification", error);
     }),
   ]);
 }

@@ -71,6 +71,11 @@ function readPage(page) {
       lcHeadSlot: num("lc-head-slot"),
       lcHeadAdvances: num("lc-head-advances"),
       lcRejected: num("lc-rejected"),
+      bpStatus: text("bp-status"),
+      bpFinalizedSlot: num("bp-finalized-slot"),
+      bpOptimisticSlot: num("bp-optimistic-slot"),
+      bpSyncMs: num("bp-sync-ms"),
+      bpInvalid: num("bp-invalid"),
       replayShown: !document.getElementById("replay-panel").hidden,
       replayGenesis: text("replay-genesis"),
       replayShifts: num("replay-shifts"),
@@ -176,6 +181,16 @@ try {
     return state.lcFinalizedSlot !== null && state.lcFinalizedSlot > checkpointSlot ? state : null;
   });
   log(`Lodestar verified finalized slot ${finalized.lcFinalizedSlot} (checkpoint ${checkpointSlot}) after ${Date.now() - opened} ms`);
+
+  if (!HTTP_STAND_IN) {
+    // beacon-p2p's own store, from the same checkpoint, on the same page.
+    const verified = await waitFor("beacon-p2p to verify a head from the checkpoint", STEP_TIMEOUT, async () => {
+      const state = await readPage(page);
+      return state.bpOptimisticSlot !== null && state.bpFinalizedSlot >= checkpointSlot ? state : null;
+    });
+    if (verified.bpInvalid !== 0) throw new Error(`the honest test peer's data failed verification ${verified.bpInvalid} times`);
+    log(`beacon-p2p verified finalized ${verified.bpFinalizedSlot}, optimistic ${verified.bpOptimisticSlot} (sync() ${verified.bpSyncMs} ms; status ${verified.bpStatus}); Lodestar: finalized ${verified.lcFinalizedSlot}, head ${verified.lcHeadSlot}`);
+  }
 
   const shot = join(OUT, HTTP_STAND_IN ? "demo-http-stand-in.png" : "demo.png");
   await page.screenshot({ path: shot, fullPage: true });

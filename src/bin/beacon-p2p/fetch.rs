@@ -88,6 +88,13 @@ pub fn run(args: FetchArgs) -> Result<(), CliError> {
 async fn fetch(args: FetchArgs) -> Result<(), CliError> {
     let chain = args.network.chain()?;
     let clock = args.clock.clock()?;
+    let checkpoint = args
+        .checkpoint
+        .as_deref()
+        .map(|root| {
+            Root::from_hex(root).map_err(|e| CliError::Usage(format!("--checkpoint {root}: {e}")))
+        })
+        .transpose()?;
     let mut peers = args.peers.clone();
     let bootnodes = if args.bootnodes.is_empty() && peers.is_empty() {
         chain.bootnodes.clone()
@@ -123,13 +130,6 @@ async fn fetch(args: FetchArgs) -> Result<(), CliError> {
     config.request_deadline = Duration::from_secs(args.timeout);
     config.request_timeout = Duration::from_secs(args.request_timeout);
     config.clock = clock;
-    let checkpoint = args
-        .checkpoint
-        .as_deref()
-        .map(|root| {
-            Root::from_hex(root).map_err(|e| CliError::Usage(format!("--checkpoint {root}: {e}")))
-        })
-        .transpose()?;
     let client = Client::start(config).map_err(|e| CliError::Invalid(e.to_string()))?;
     let result = match checkpoint {
         Some(checkpoint) => match client.sync(checkpoint).await {

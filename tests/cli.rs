@@ -500,11 +500,21 @@ fn fetch_with_a_checkpoint_prints_verified_heads() {
             line["event"] == "verified_finality" || line["event"] == "verified_optimistic",
             "{line}"
         );
-        assert!(line["data"]["participation"].as_u64().unwrap() > 0, "{line}");
+        assert!(
+            line["data"]["participation"].as_u64().unwrap() > 0,
+            "{line}"
+        );
     }
     // A checkpoint that is not a root is a usage error.
     let output = run(
-        &["fetch", "--peer", &peer.multiaddr, "--checkpoint", "0x12", "watch"],
+        &[
+            "fetch",
+            "--peer",
+            &peer.multiaddr,
+            "--checkpoint",
+            "0x12",
+            "watch",
+        ],
         None,
     );
     assert_clean_failure(&output, "--checkpoint 0x12");

@@ -232,6 +232,20 @@ async fn fault_is_survived(mode: &str) {
         config.request_timeout = Duration::from_secs(2);
         config.rate_limited_interval = Duration::from_secs(1);
     });
+    // Both handshakes first: while one peer is still connecting, a second call within the quota
+    // is answered from the update just received, and the bad peer would never be asked.
+    let until = Instant::now() + Duration::from_secs(20);
+    while client
+        .peers()
+        .await
+        .iter()
+        .filter(|p| p.connected && p.head_slot.is_some())
+        .count()
+        < 2
+    {
+        assert!(Instant::now() < until, "{mode}: both peers connect");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     for _ in 0..4 {
         let update = client
             .finality_update()

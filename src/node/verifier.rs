@@ -303,6 +303,10 @@ impl Node {
         else {
             return;
         };
+        // The timeout is counted to the newest header the chain signed, not past it: a clock
+        // far ahead of the data (a replay, a wrong clock) is not a stretch without finality,
+        // while a real one shows as signed headers running ahead of the finalized one.
+        let current_slot = current_slot.min(store.optimistic().slot());
         match store.force_update(current_slot) {
             Ok(change) if !change.is_empty() => {
                 tracing::info!(

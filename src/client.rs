@@ -364,7 +364,6 @@ impl Client {
             .slot_at_unix_ms(self.clock.now_unix_ms())
             .map(|slot| self.chain.sync_committee_period_at_slot(slot));
         // Period by period: each update may move the store into the next one.
-        let mut period = heads.period;
         loop {
             let heads = self.verified_heads().await.unwrap_or(heads.clone());
             let target = current_period.unwrap_or(heads.period).max(heads.period);
@@ -389,13 +388,12 @@ impl Client {
                 "sync: updates"
             );
             if updates.is_empty()
-                || (after.period == period
+                || (after.period == heads.period
                     && after.next_sync_committee_known == heads.next_sync_committee_known)
             {
                 // Peers have nothing newer: as far as the network goes.
                 break;
             }
-            period = after.period;
         }
         // The newest finality and optimistic updates; a peer without them is not an error.
         for result in [self.finality_update().await, self.optimistic_update().await] {

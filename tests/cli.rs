@@ -458,21 +458,9 @@ fn fetch_block_prints_the_beacon_api_json() {
 #[test]
 fn fetch_with_a_checkpoint_prints_verified_heads() {
     // A live stream: the clock starts a second before the third-last step arrives on gossip.
-    let synthnet = common::synthnet::dir();
-    let arrivals = read_json(&synthnet.join("arrivals.json"));
-    let arrivals = arrivals.as_array().unwrap();
-    let genesis = read_json(&synthnet.join("meta.json"))["genesis_time"]
-        .as_u64()
-        .unwrap();
-    let start = (genesis + arrivals[arrivals.len() - 6]["t"].as_u64().unwrap() - 1).to_string();
-    let peer = common::peer::TestPeer::start(&[
-        "--data",
-        "tests/data/synthnet",
-        "--clock-start",
-        &start,
-        "--muxers",
-        "mplex",
-    ]);
+    let start = common::synthnet::live_start(6, 1);
+    let peer = common::synthnet::live_peer(start, &[]);
+    let start = start.to_string();
     let output = run(
         &[
             "fetch",

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use beacon_p2p::client::{Client, Event};
 use beacon_p2p::primitives::Root;
 use common::peer::TestPeer;
-use common::{read_json, synthnet};
+use common::synthnet;
 use futures::StreamExt;
 use serde_json::Value;
 
@@ -141,26 +141,9 @@ async fn keep_asking(
 async fn a_peer_with_forged_signatures_is_dropped_and_its_gossip_not_forwarded() {
     // A live stream: the last five steps of synthnet arrive 2 s, 14 s, … after start, on gossip
     // from both peers (the liar's with one bit of every signature flipped).
-    let meta = read_json(&synthnet::dir().join("meta.json"));
-    let arrivals = read_json(&synthnet::dir().join("arrivals.json"));
-    let arrivals = arrivals.as_array().unwrap();
-    let t = arrivals[arrivals.len() - 10]["t"].as_u64().unwrap();
-    let start = meta["genesis_time"].as_u64().unwrap() + t - 2;
-    let start_arg = start.to_string();
-    let live = |extra: &[&str]| {
-        let mut args = vec![
-            "--data",
-            "tests/data/synthnet",
-            "--clock-start",
-            &start_arg,
-            "--muxers",
-            "mplex",
-        ];
-        args.extend_from_slice(extra);
-        TestPeer::start_with(&args, true)
-    };
-    let honest = live(&[]);
-    let liar = live(&["--fault", "bad-signature"]);
+    let start = synthnet::live_start(10, 2);
+    let honest = synthnet::live_peer(start, &[]);
+    let liar = synthnet::live_peer(start, &["--fault", "bad-signature"]);
     let client = synthnet::client(&[&honest, &liar], |config| {
         config.clock = beacon_p2p::chain::Clock::starting_at_unix_ms(start * 1000);
     });

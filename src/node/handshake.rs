@@ -216,10 +216,7 @@ impl Node {
         for object in objects {
             self.latest.note(object, now);
             // In verified mode `head` and `finalized` name what the store proved.
-            let verified = self
-                .verifier
-                .as_ref()
-                .is_some_and(|verifier| verifier.has_store());
+            let verified = self.store().is_some();
             // A bootstrap's header is a checkpoint, not a head.
             if !verified
                 && object.kind != LightClientKind::Bootstrap

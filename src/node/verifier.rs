@@ -31,11 +31,6 @@ impl Verifier {
         }
     }
 
-    /// Whether the store is initialized.
-    pub(super) fn has_store(&self) -> bool {
-        self.store.is_some()
-    }
-
     /// Whether a bootstrap for `root` is the one the store waits for.
     pub(super) fn wants_bootstrap(&self, root: &Root) -> bool {
         self.store.is_none() && *root == self.checkpoint
@@ -214,11 +209,7 @@ impl Node {
     /// The verdict on a gossiped object (accepted ones are applied to the store). Without a
     /// store every object is accepted: the gossip validator's own checks decide.
     pub(super) fn verify_gossip(&mut self, peer: PeerId, object: &LightClientObject) -> Verdict {
-        if self
-            .verifier
-            .as_ref()
-            .is_none_or(|verifier| verifier.store.is_none())
-        {
+        if self.store().is_none() {
             return Verdict::Accepted;
         }
         match self.judge(peer, object) {
@@ -235,11 +226,7 @@ impl Node {
     /// and objects that cannot be checked now are counted as stale.
     fn judge(&mut self, peer: PeerId, object: &LightClientObject) -> Result<Judged, VerifyError> {
         let current_slot = self.verification_slot();
-        let Some(store) = self
-            .verifier
-            .as_mut()
-            .and_then(|verifier| verifier.store.as_mut())
-        else {
+        let Some(store) = self.store_mut() else {
             return Ok(Judged::Unchanged);
         };
         if object.kind == LightClientKind::Bootstrap {
@@ -279,15 +266,24 @@ impl Node {
     /// Whether a finality (optimistic) update's finalized (attested) header is older than the
     /// store's.
     fn is_older_than_verified(&self, object: &LightClientObject) -> bool {
-        let Some(heads) = self.verified_heads() else {
+        let Some(store) = self.store() else {
             return false;
         };
         match object.kind {
             LightClientKind::FinalityUpdate => {
-                object.finalized_slot.unwrap_or(0) < heads.finalized.slot
+                object.finalized_slot.unwrap_or(0) < store.finalized_slot()
             }
-            _ => object.slot < heads.optimistic.slot,
+            _ => object.slot < store.optimistic_slot(),
         }
+    }
+
+    /// The store, once initialized.
+    pub(super) fn store(&self) -> Option<&LightClientStore> {
+        self.verifier.as_ref()?.store.as_ref()
+    }
+
+    fn store_mut(&mut self) -> Option<&mut LightClientStore> {
+        self.verifier.as_mut()?.store.as_mut()
     }
 
     /// Applies a forced update when one is due (a long stretch without finality).
@@ -296,17 +292,13 @@ impl Node {
         if current_slot == Slot::MAX {
             return;
         }
-        let Some(store) = self
-            .verifier
-            .as_mut()
-            .and_then(|verifier| verifier.store.as_mut())
-        else {
+        let Some(store) = self.store_mut() else {
             return;
         };
         // The timeout is counted to the newest header the chain signed, not past it: a clock
         // far ahead of the data (a replay, a wrong clock) is not a stretch without finality,
         // while a real one shows as signed headers running ahead of the finalized one.
-        let current_slot = current_slot.min(store.optimistic().slot());
+        let current_slot = current_slot.min(store.optimistic_slot());
         match store.force_update(current_slot) {
             Ok(change) if !change.is_empty() => {
                 tracing::info!(

@@ -355,10 +355,20 @@ impl LightClientStore {
         each_preset!(&self.inner, store, _S => VerifiedHeader::of(store.optimistic_header()))
     }
 
+    /// The newest finalized header's slot.
+    pub fn finalized_slot(&self) -> Slot {
+        each_preset!(&self.inner, store, _S => store.finalized_header().beacon().slot)
+    }
+
+    /// The newest optimistic header's slot.
+    pub fn optimistic_slot(&self) -> Slot {
+        each_preset!(&self.inner, store, _S => store.optimistic_header().beacon().slot)
+    }
+
     /// The sync-committee period of the finalized header.
     pub fn period(&self) -> u64 {
         self.chain
-            .sync_committee_period_at_slot(self.finalized().slot())
+            .sync_committee_period_at_slot(self.finalized_slot())
     }
 
     /// Whether the next period's committee is known.

@@ -91,18 +91,19 @@ macro_rules! with_fork_header {
     };
 }
 
-/// An absent part must be the empty container (`update.finalized_header == LightClientHeader()`
-/// when there is no finality proof, and the same for the next sync committee).
-fn empty_unless_proven<T: Default + PartialEq>(
+/// A part and its proof, or `None` when the proof is absent (all zero), in which case the part
+/// must be the empty container (`update.finalized_header == LightClientHeader()` without a
+/// finality proof, and the same for the next sync committee).
+fn proven<T: Default + PartialEq + Clone>(
     value: &T,
     branch: &[Bytes32],
     what: &'static str,
-) -> Result<bool, VerifyError> {
+) -> Result<Option<(T, Vec<Bytes32>)>, VerifyError> {
     if !is_zero(branch) {
-        return Ok(true);
+        return Ok(Some((value.clone(), branch.to_vec())));
     }
     if *value == T::default() {
-        Ok(false)
+        Ok(None)
     } else {
         Err(VerifyError::Unproven { what })
     }
@@ -123,30 +124,19 @@ impl<const S: usize> TryFrom<&LightClientUpdate<S>> for UpdateView<S> {
 
     fn try_from(value: &LightClientUpdate<S>) -> Result<Self, VerifyError> {
         with_fork_header!(LightClientUpdate, value, |inner, header| {
-            let has_committee = empty_unless_proven(
-                &inner.next_sync_committee,
-                &inner.next_sync_committee_branch,
-                "next sync committee",
-            )?;
-            let has_finality = empty_unless_proven(
-                &inner.finalized_header,
-                &inner.finality_branch,
-                "finalized header",
-            )?;
             Ok(UpdateView {
                 attested_header: header(inner.attested_header.clone()),
-                next_sync_committee: has_committee.then(|| {
-                    (
-                        inner.next_sync_committee.clone(),
-                        inner.next_sync_committee_branch.to_vec(),
-                    )
-                }),
-                finality: has_finality.then(|| {
-                    (
-                        header(inner.finalized_header.clone()),
-                        inner.finality_branch.to_vec(),
-                    )
-                }),
+                next_sync_committee: proven(
+                    &inner.next_sync_committee,
+                    &inner.next_sync_committee_branch,
+                    "next sync committee",
+                )?,
+                finality: proven(
+                    &inner.finalized_header,
+                    &inner.finality_branch,
+                    "finalized header",
+                )?
+                .map(|(finalized, branch)| (header(finalized), branch)),
                 sync_aggregate: inner.sync_aggregate.clone(),
                 signature_slot: inner.signature_slot,
             })
@@ -159,20 +149,15 @@ impl<const S: usize> TryFrom<&LightClientFinalityUpdate<S>> for UpdateView<S> {
 
     fn try_from(value: &LightClientFinalityUpdate<S>) -> Result<Self, VerifyError> {
         with_fork_header!(LightClientFinalityUpdate, value, |inner, header| {
-            let has_finality = empty_unless_proven(
-                &inner.finalized_header,
-                &inner.finality_branch,
-                "finalized header",
-            )?;
             Ok(UpdateView {
                 attested_header: header(inner.attested_header.clone()),
                 next_sync_committee: None,
-                finality: has_finality.then(|| {
-                    (
-                        header(inner.finalized_header.clone()),
-                        inner.finality_branch.to_vec(),
-                    )
-                }),
+                finality: proven(
+                    &inner.finalized_header,
+                    &inner.finality_branch,
+                    "finalized header",
+                )?
+                .map(|(finalized, branch)| (header(finalized), branch)),
                 sync_aggregate: inner.sync_aggregate.clone(),
                 signature_slot: inner.signature_slot,
             })

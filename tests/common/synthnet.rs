@@ -41,7 +41,30 @@ pub fn block_root_at(slot: u64) -> Root {
 /// A test peer replaying the synthnet at its clock window (mplex only, no gossip), `extra` args
 /// appended.
 pub fn peer(extra: &[&str]) -> TestPeer {
-    let start = clock_start().to_string();
+    let mut args = vec!["--no-gossip"];
+    args.extend_from_slice(extra);
+    start_peer(clock_start(), &args, false)
+}
+
+/// Unix time `seconds_before` the `from_end`-th last entry of `arrivals.json` arrives: a clock
+/// start from which the peer still has that many updates to publish live.
+pub fn live_start(from_end: usize, seconds_before: u64) -> u64 {
+    let arrivals = read_json(&dir().join("arrivals.json"));
+    let arrivals = arrivals.as_array().unwrap();
+    let genesis = read_json(&dir().join("meta.json"))["genesis_time"]
+        .as_u64()
+        .unwrap();
+    genesis + arrivals[arrivals.len() - from_end]["t"].as_u64().unwrap() - seconds_before
+}
+
+/// A test peer replaying the synthnet live from unix time `start` (mplex only, gossip on, its
+/// "published" events kept), `extra` args appended.
+pub fn live_peer(start: u64, extra: &[&str]) -> TestPeer {
+    start_peer(start, extra, true)
+}
+
+fn start_peer(start: u64, extra: &[&str], keep_published: bool) -> TestPeer {
+    let start = start.to_string();
     let mut args = vec![
         "--data",
         "tests/data/synthnet",
@@ -49,10 +72,9 @@ pub fn peer(extra: &[&str]) -> TestPeer {
         &start,
         "--muxers",
         "mplex",
-        "--no-gossip",
     ];
     args.extend_from_slice(extra);
-    TestPeer::start(&args)
+    TestPeer::start_with(&args, keep_published)
 }
 
 /// A client on mainnet (the synthnet's network) whose clock reads the synthnet's "now", with

@@ -1,12 +1,11 @@
 //! `is_valid_light_client_header`: a header's execution payload header is the one its block
 //! body commits to, hashed as the fork of the header's *slot* has it.
 
-use ssz_rs::prelude::Merkleized;
-
 use super::merkle::{depth, is_valid_merkle_branch, EXECUTION_PAYLOAD_GINDEX};
 use super::VerifyError;
 use crate::chain::{ChainConfig, Fork};
 use crate::primitives::{Bytes32, Root};
+use crate::types::block::root_of;
 use crate::types::containers::{
     BeaconBlockHeader, ExecutionPayloadHeaderCapella, ExecutionPayloadHeaderDeneb,
 };
@@ -14,14 +13,7 @@ use crate::types::LightClientHeader;
 
 /// `hash_tree_root(header.beacon)`: the block root.
 pub fn beacon_root(header: &BeaconBlockHeader) -> Root {
-    root_of(&mut header.clone())
-}
-
-fn root_of(value: &mut impl Merkleized) -> Root {
-    let node = value
-        .hash_tree_root()
-        .expect("fixed-size containers always merkleize");
-    Root::try_from(node.as_ref()).expect("32-byte root")
+    root_of(header)
 }
 
 /// Whether `header` is its fork's empty `LightClientHeader()`.
@@ -71,9 +63,9 @@ pub fn check_light_client_header(
             }
             let root = if fork >= Fork::Deneb {
                 // A capella header carried into deneb reads as deneb's with no blob gas.
-                root_of(&mut deneb_from_capella(&inner.execution))
+                root_of(&deneb_from_capella(&inner.execution))
             } else {
-                root_of(&mut inner.execution.clone())
+                root_of(&inner.execution)
             };
             (root, &inner.execution_branch[..])
         }
@@ -94,9 +86,9 @@ pub fn check_light_client_header(
                 );
             }
             let root = if fork >= Fork::Deneb {
-                root_of(&mut execution.clone())
+                root_of(execution)
             } else {
-                root_of(&mut capella_from_deneb(execution))
+                root_of(&capella_from_deneb(execution))
             };
             (root, &inner.execution_branch[..])
         }

@@ -4,8 +4,6 @@
 
 use std::sync::OnceLock;
 
-use ssz_rs::prelude::Merkleized;
-
 use super::bls::CommitteeKeys;
 use super::header::{beacon_root, check_light_client_header, is_empty_header};
 use super::merkle::{is_valid_normalized_merkle_branch, StateField};
@@ -14,6 +12,7 @@ use super::update::{BootstrapView, UpdateView};
 use super::VerifyError;
 use crate::chain::ChainConfig;
 use crate::primitives::{Bytes32, Root, Slot};
+use crate::types::block::root_of;
 use crate::types::{LightClientHeader, SyncCommittee};
 
 /// `MIN_SYNC_COMMITTEE_PARTICIPANTS`.
@@ -83,14 +82,6 @@ pub struct Store<const S: usize> {
     current_max_active_participants: u64,
 }
 
-fn sync_committee_root<const S: usize>(committee: &SyncCommittee<S>) -> Root {
-    let node = committee
-        .clone()
-        .hash_tree_root()
-        .expect("sync committees always merkleize");
-    Root::try_from(node.as_ref()).expect("32-byte root")
-}
-
 fn check_state_branch(
     chain: &ChainConfig,
     field: StateField,
@@ -128,7 +119,7 @@ impl<const S: usize> Store<S> {
         check_state_branch(
             chain,
             StateField::CurrentSyncCommittee,
-            &sync_committee_root(&bootstrap.current_sync_committee),
+            &root_of(&bootstrap.current_sync_committee),
             &bootstrap.current_sync_committee_branch,
             beacon.slot,
             &beacon.state_root,
@@ -260,7 +251,7 @@ impl<const S: usize> Store<S> {
             check_state_branch(
                 chain,
                 StateField::NextSyncCommittee,
-                &sync_committee_root(committee),
+                &root_of(committee),
                 branch,
                 attested_slot,
                 &attested.state_root,

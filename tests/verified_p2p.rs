@@ -139,11 +139,24 @@ async fn keep_asking(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_with_forged_signatures_is_dropped_and_its_gossip_not_forwarded() {
-    // A live stream: the last five steps of synthnet arrive 2 s, 14 s, … after start, on gossip
-    // from both peers (the liar's with one bit of every signature flipped).
+    // One bit of every signature flipped.
+    a_lying_peer_next_to_an_honest_one("bad-signature").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_with_wrong_branches_is_dropped_and_its_gossip_not_forwarded() {
+    // One node of every branch changed, its bootstrap's committee branch too: whichever peer
+    // the bootstrap is asked from first, the sync reaches the honest heads.
+    a_lying_peer_next_to_an_honest_one("bad-branch").await;
+}
+
+/// A live stream: the last five steps of synthnet arrive 2 s, 14 s, … after start, on gossip
+/// from both peers, the liar's tampered as `fault` says. Every call returns verified data, the
+/// liar is dropped, and its gossip does not reach the honest peer through us.
+async fn a_lying_peer_next_to_an_honest_one(fault: &str) {
     let start = synthnet::live_start(10, 2);
     let honest = synthnet::live_peer(start, &[]);
-    let liar = synthnet::live_peer(start, &["--fault", "bad-signature"]);
+    let liar = synthnet::live_peer(start, &["--fault", fault]);
     let client = synthnet::client(&[&honest, &liar], |config| {
         config.clock = beacon_p2p::chain::Clock::starting_at_unix_ms(start * 1000);
     });
@@ -158,7 +171,7 @@ async fn a_peer_with_forged_signatures_is_dropped_and_its_gossip_not_forwarded()
     .await;
     let peers = client.peers().await;
     let (invalid, _, _) = peer_info(&peers, &liar);
-    assert!(invalid >= 2, "liar: {invalid} invalid");
+    assert!(invalid >= 2, "{fault} liar: {invalid} invalid");
     // Dropped for its score: a goodbye with reason 250 (`GOODBYE_BAD_SCORE`).
     assert!(liar
         .wait_for(Duration::from_secs(5), |e| {
@@ -189,7 +202,7 @@ async fn a_peer_with_forged_signatures_is_dropped_and_its_gossip_not_forwarded()
     let honest_received = ids(&honest, "gossip-received");
     assert!(
         forged.is_disjoint(&honest_received),
-        "forged gossip was forwarded to the honest peer"
+        "{fault} gossip was forwarded to the honest peer"
     );
     let verified_heads = client.verified_heads().await.unwrap();
     assert!(verified_heads.optimistic.slot > OPTIMISTIC - 10);

@@ -23,7 +23,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-GROUPS = ["Decoding", "Relay", "Getting data", "Size and memory"]
+GROUPS = ["Decoding", "Verification", "Relay", "Getting data", "Size and memory"]
 FIELDS = ["group", "metric", "ours", "alternative", "theirs", "unit", "better", "target", "note"]
 
 

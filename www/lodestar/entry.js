@@ -7,7 +7,9 @@ import yaml from "js-yaml";
 export { Lightclient, LightclientEvent, RunStatusCode } from "@lodestar/light-client";
 export { ssz } from "@lodestar/types";
 export { ACTIVE_PRESET } from "@lodestar/params";
-export { chainConfigFromJson, createChainForkConfig } from "@lodestar/config";
+export { chainConfigFromJson, createBeaconConfig, createChainForkConfig } from "@lodestar/config";
+// The sync protocol on its own (no transport, no clock), for bench/parts/verify.sh's page.
+export { LightclientSpec } from "@lodestar/light-client/spec";
 
 /**
  * A ChainForkConfig from a network's config.yaml text (as the bridge's GET /network returns it).

@@ -72,6 +72,10 @@ async fn relay_client(bridge: SocketAddr, peer: &str) -> (Client, PeerId) {
 struct BridgeProcess {
     child: Child,
     listen: SocketAddr,
+    /// Our ENR as the bridge printed it (null without discovery).
+    enr: Value,
+    /// Its stderr so far.
+    logs: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl BridgeProcess {
@@ -85,11 +89,14 @@ impl BridgeProcess {
             .spawn()
             .unwrap();
         let stderr = child.stderr.take().unwrap();
+        let logs = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = logs.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if std::env::var_os("TEST_LOG").is_some() {
                     eprintln!("[bridge] {line}");
                 }
+                kept.lock().unwrap().push(line);
             }
         });
         let mut first = String::new();
@@ -99,7 +106,23 @@ impl BridgeProcess {
         let hello: Value = serde_json::from_str(&first).expect("bridge prints where it listens");
         BridgeProcess {
             listen: hello["listen"].as_str().unwrap().parse().unwrap(),
+            enr: hello["enr"].clone(),
             child,
+            logs,
+        }
+    }
+
+    /// Waits up to `within` for a stderr line containing `text`.
+    fn wait_for_log(&self, text: &str, within: Duration) -> Option<String> {
+        let until = Instant::now() + within;
+        loop {
+            if let Some(line) = self.logs.lock().unwrap().iter().find(|l| l.contains(text)) {
+                return Some(line.clone());
+            }
+            if Instant::now() > until {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 }
@@ -153,6 +176,70 @@ fn fresh_secret() -> [u8; 32] {
     hasher.update(std::process::id().to_le_bytes());
     hasher.update(format!("{:?}", std::time::SystemTime::now()).as_bytes());
     hasher.finalize().into()
+}
+
+#[test]
+fn discv5_takes_a_free_port_when_a_beacon_node_holds_the_default_one() {
+    // Stands in for a beacon node's discv5 on UDP 9000 (if something here holds it already,
+    // that serves as well).
+    let holder = std::net::UdpSocket::bind("0.0.0.0:9000");
+    if let Err(error) = &holder {
+        assert_eq!(error.kind(), std::io::ErrorKind::AddrInUse, "{error}");
+    }
+    // A bootnode on loopback that nobody answers for: nothing leaves the machine.
+    let key = enr::CombinedKey::generate_secp256k1();
+    let bootnode = discv5::Enr::builder()
+        .ip4("127.0.0.1".parse().unwrap())
+        .udp4(9)
+        .build(&key)
+        .unwrap()
+        .to_base64();
+    let testnet = devnet_dir().display().to_string();
+    // No --discovery-listen: the default.
+    let bridge = BridgeProcess::start(&[
+        "--testnet-dir",
+        &testnet,
+        "--listen",
+        "127.0.0.1:0",
+        "--enr-ip",
+        "127.0.0.1",
+        "--bootnode",
+        &bootnode,
+        "--allow-private",
+    ]);
+    let record: discv5::Enr = bridge.enr.as_str().expect("an ENR").parse().unwrap();
+    let port = record.udp4().expect("a UDP port in our ENR");
+    assert_ne!(port, 9000);
+    let taken = std::net::UdpSocket::bind(("0.0.0.0", port)).unwrap_err();
+    assert_eq!(
+        taken.kind(),
+        std::io::ErrorKind::AddrInUse,
+        "the ENR's port is the bridge's"
+    );
+    let line = bridge
+        .wait_for_log("is in use", Duration::from_secs(5))
+        .expect("a log line saying why the port changed");
+    assert!(line.contains(&format!(":{port}")), "{line}");
+    // Given explicitly, a taken address is an error, not a surprise.
+    let refused = Command::new(env!("CARGO_BIN_EXE_beacon-p2p"))
+        .args([
+            "bridge",
+            "--testnet-dir",
+            &testnet,
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args([
+            "--discovery-listen",
+            &format!("0.0.0.0:{port}"),
+            "--bootnode",
+            &bootnode,
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("cannot bind UDP"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

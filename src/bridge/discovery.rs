@@ -26,6 +26,10 @@ use crate::types::EnrForkId;
 pub struct DiscoveryConfig {
     /// The UDP address discv5 listens on (port 0: any).
     pub listen: SocketAddr,
+    /// When `listen`'s port is taken, listen on any free port of the same IP instead (with a
+    /// warning) rather than fail: the default port is every beacon node's discv5 port too, and
+    /// the natural place for a bridge is next to one.
+    pub fallback_to_free_port: bool,
     /// The IP our ENR advertises (none: the listen IP if it is specific).
     pub advertise_ip: Option<IpAddr>,
     /// ENRs to start from (`enr:-…`).
@@ -78,12 +82,28 @@ impl Discovery {
         client: Client,
         table: PeerTable,
     ) -> Result<(Discovery, tokio::task::JoinHandle<()>), DiscoveryError> {
-        let socket = tokio::net::UdpSocket::bind(config.listen)
-            .await
-            .map_err(|source| DiscoveryError::Bind {
-                address: config.listen,
-                source,
-            })?;
+        let socket = match tokio::net::UdpSocket::bind(config.listen).await {
+            Err(error)
+                if config.fallback_to_free_port
+                    && error.kind() == std::io::ErrorKind::AddrInUse =>
+            {
+                let any = SocketAddr::new(config.listen.ip(), 0);
+                let socket = tokio::net::UdpSocket::bind(any).await;
+                if let Ok(socket) = &socket {
+                    tracing::warn!(
+                        "UDP {} is in use (a beacon node's discv5?): discv5 listens on {} instead",
+                        config.listen,
+                        socket.local_addr().map_or(any, |a| a)
+                    );
+                }
+                socket
+            }
+            bound => bound,
+        }
+        .map_err(|source| DiscoveryError::Bind {
+            address: config.listen,
+            source,
+        })?;
         let local = socket.local_addr().map_err(|source| DiscoveryError::Bind {
             address: config.listen,
             source,

@@ -13,6 +13,10 @@ use libp2p::Multiaddr;
 
 use crate::cli::{print_json_line, CliError, ClockArgs, NetworkArgs};
 
+/// discv5's usual port, which every beacon node listens on too.
+const DEFAULT_DISCOVERY_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 9000);
+
 #[derive(Debug, Args)]
 pub struct BridgeArgs {
     #[command(flatten)]
@@ -22,9 +26,11 @@ pub struct BridgeArgs {
     /// HTTP listener (relay, Beacon-API routes, /peers, /metrics, demo page).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// discv5 UDP listener (port 0: any free port).
-    #[arg(long, default_value = "0.0.0.0:9000")]
-    discovery_listen: SocketAddr,
+    /// discv5 UDP listener (port 0: any free port). Default 0.0.0.0:9000, or any free port
+    /// when that one is taken (beacon nodes listen there too); an address given here is used or
+    /// the bridge does not start.
+    #[arg(long)]
+    discovery_listen: Option<SocketAddr>,
     /// IP our ENR advertises (default: the discovery listen IP when it is specific).
     #[arg(long, value_name = "IP")]
     enr_ip: Option<std::net::IpAddr>,
@@ -114,7 +120,8 @@ async fn bridge(args: BridgeArgs) -> Result<(), CliError> {
     });
     if !args.no_discovery {
         bridge_config.discovery = Some(DiscoveryConfig {
-            listen: args.discovery_listen,
+            listen: args.discovery_listen.unwrap_or(DEFAULT_DISCOVERY_LISTEN),
+            fallback_to_free_port: args.discovery_listen.is_none(),
             advertise_ip: args.enr_ip,
             bootnodes,
             target_peers: args.target_peers,

@@ -98,21 +98,6 @@ impl Replay {
         Ok(())
     }
 
-    /// How many objects the replay holds.
-    pub fn len(&self) -> usize {
-        self.objects.len()
-    }
-
-    /// Whether the replay holds no objects.
-    pub fn is_empty(&self) -> bool {
-        self.objects.is_empty()
-    }
-
-    /// The kind of object `index`.
-    pub fn kind(&self, index: usize) -> Option<LightClientKind> {
-        self.objects.get(index).map(|object| object.kind)
-    }
-
     /// A fresh store from the bootstrap (`initialize_light_client_store`).
     pub fn reset(&mut self) -> Result<(), String> {
         let store =

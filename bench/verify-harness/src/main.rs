@@ -103,22 +103,18 @@ fn run(dir: &Path, checkpoint: &str, rounds: usize) -> Result<Value, String> {
     for (kind, path) in &objects {
         replay.push(kind, &read(&dir.join(path))?)?;
     }
-    let mut samples: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
+    let mut samples: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     let mut counts = json!({});
     let mut verified = 0;
     for round in 0..rounds {
         replay.reset()?;
-        let mut sums: BTreeMap<&'static str, (f64, usize)> = BTreeMap::new();
+        let mut sums: BTreeMap<&str, (f64, usize)> = BTreeMap::new();
         verified = 0;
         for (index, (kind, _)) in objects.iter().enumerate() {
             let started = Instant::now();
             let outcome = replay.process(index)?;
             let ms = started.elapsed().as_secs_f64() * 1e3;
-            let kind: &'static str = match kind.as_str() {
-                "update" => "update",
-                "finality_update" => "finality_update",
-                _ => "optimistic_update",
-            };
+            let kind = kind.as_str();
             if outcome.verified {
                 let sum = sums.entry(kind).or_default();
                 sum.0 += ms;

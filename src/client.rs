@@ -445,6 +445,63 @@ impl Client {
     }
 }
 
+/// Discovery feeding a client: candidates are dialed; the usable peers are the connected ones
+/// that completed Status and do not lack the light-client protocols.
+#[cfg(not(target_arch = "wasm32"))]
+impl crate::node::discovery::Candidates for Client {
+    async fn usable(&self) -> usize {
+        self.peers()
+            .await
+            .iter()
+            .filter(|peer| {
+                peer.connected
+                    && peer.head_slot.is_some()
+                    && peer.serves_light_client != Some(false)
+            })
+            .count()
+    }
+
+    async fn offer(&self, candidate: crate::node::discovery::Candidate) -> bool {
+        let id = candidate.peer.to_string();
+        if self.peers().await.iter().any(|peer| peer.peer_id == id) {
+            return false;
+        }
+        self.add_peer(candidate.address).await;
+        true
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Client {
+    /// Runs discv5 for this client (native): the peers it finds on our fork are dialed, look-ups
+    /// repeat while fewer than `config.target_peers` usable peers are connected. The service
+    /// runs until the returned handle is dropped. Needs a tokio runtime.
+    pub async fn discover(
+        &self,
+        config: crate::node::discovery::DiscoveryConfig,
+    ) -> Result<crate::node::discovery::Discovery, ClientError> {
+        let discovery = crate::node::discovery::Discovery::start(
+            config,
+            self.chain(),
+            self.clock(),
+            self.clone(),
+        )
+        .await
+        .map_err(|error| ClientError::Start(error.to_string()))?;
+        self.discovering(&discovery).await;
+        Ok(discovery)
+    }
+
+    /// Tells the node that `discovery` feeds it: requests wait for peers while it runs.
+    pub(crate) async fn discovering(&self, discovery: &crate::node::discovery::Discovery) {
+        let _ = self
+            .commands
+            .clone()
+            .send(Command::Discovering(discovery.alive()))
+            .await;
+    }
+}
+
 /// Event re-exported under the node's name too.
 pub type ClientEvent = NodeEvent;
 

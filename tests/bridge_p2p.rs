@@ -24,7 +24,6 @@ use futures::StreamExt;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{identity, noise, Multiaddr, PeerId};
 use serde_json::Value;
-use sha2::Digest;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -170,14 +169,6 @@ fn fetch_json(peer: &TestPeer, what: &[&str]) -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-/// A secp256k1 secret key that is new each run.
-fn fresh_secret() -> [u8; 32] {
-    let mut hasher = sha2::Sha256::new();
-    hasher.update(std::process::id().to_le_bytes());
-    hasher.update(format!("{:?}", std::time::SystemTime::now()).as_bytes());
-    hasher.finalize().into()
-}
-
 #[test]
 fn discv5_takes_a_free_port_when_a_beacon_node_holds_the_default_one() {
     // Stands in for a beacon node's discv5 on UDP 9000 (if something here holds it already,
@@ -245,7 +236,7 @@ fn discv5_takes_a_free_port_when_a_beacon_node_holds_the_default_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discv5_finds_the_peer_relay_reaches_it_and_routes_match_fetch() {
     // The test peer's identity, also the key of the discv5 node that advertises it.
-    let secret = fresh_secret();
+    let secret = common::discovery::fresh_secret(0);
     let peer = TestPeer::start(&[
         "--private-key-hex",
         &hex::encode(secret),
@@ -255,31 +246,7 @@ async fn discv5_finds_the_peer_relay_reaches_it_and_routes_match_fetch() {
     ]);
     let peer_port: u16 = peer.multiaddr.split('/').nth(4).unwrap().parse().unwrap();
     let chain = devnet_chain();
-    let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let udp_port = udp.local_addr().unwrap().port();
-    let mut key_bytes = secret;
-    let key = enr::CombinedKey::secp256k1_from_bytes(&mut key_bytes).unwrap();
-    let record = discv5::Enr::builder()
-        .ip4("127.0.0.1".parse().unwrap())
-        .udp4(udp_port)
-        .tcp4(peer_port)
-        .add_value_rlp(
-            "eth2",
-            beacon_p2p::bridge::discovery::eth2_value(&chain, &Clock::SYSTEM).into(),
-        )
-        .build(&key)
-        .unwrap();
-    let mut node = discv5::Discv5::new(
-        record.clone(),
-        key,
-        discv5::ConfigBuilder::new(discv5::ListenConfig::FromSockets {
-            ipv4: Some(Arc::new(udp)),
-            ipv6: None,
-        })
-        .build(),
-    )
-    .unwrap();
-    node.start().await.unwrap();
+    let (mut advertiser, record) = common::discovery::advertising(secret, peer_port, &chain).await;
 
     let testnet = devnet_dir().display().to_string();
     let bridge = BridgeProcess::start(&[
@@ -392,7 +359,7 @@ async fn discv5_finds_the_peer_relay_reaches_it_and_routes_match_fetch() {
     );
     assert!(metrics
         .contains("bridge_request_duration_seconds_count{route=\"bootstrap\",status=\"200\"}"));
-    node.shutdown();
+    advertiser.shutdown();
 }
 
 /// A TCP proxy to `target` that, once `tamper` is set, flips one byte at offset `at` of what the

@@ -7,7 +7,6 @@
 //! unless allowed, caps sessions in total and per client IP, times out idle sessions, caps bytes
 //! per session and can require an Origin allowlist. Every limit is in [`Limits`] and `/metrics`.
 
-pub mod discovery;
 mod http;
 pub mod metrics;
 pub mod relay;
@@ -22,10 +21,10 @@ use std::time::Duration;
 use futures::StreamExt;
 use libp2p::{Multiaddr, PeerId};
 
-use self::discovery::{Discovery, DiscoveryConfig, DiscoveryError};
 use self::metrics::Metrics;
 use self::table::{PeerTable, Source};
 use crate::client::{Client, Event};
+use crate::node::discovery::{Candidate, Candidates, Discovery, DiscoveryConfig, DiscoveryError};
 
 /// The relay's limits. Every one is a CLI flag and a `/metrics` gauge.
 #[derive(Debug, Clone)]
@@ -161,15 +160,19 @@ impl Bridge {
             sessions: Mutex::new(HashMap::new()),
             next_session: Default::default(),
         });
-        let mut tasks = vec![
+        let tasks = vec![
             tokio::spawn(follow_client(client.clone(), table.clone(), events)),
             tokio::spawn(http::serve(listener, shared.clone())),
         ];
         let discovery = match config.discovery {
             Some(discovery) => {
-                let (discovery, task) =
-                    Discovery::start(discovery, client.clone(), table.clone()).await?;
-                tasks.push(task);
+                let candidates = TableCandidates {
+                    table: table.clone(),
+                    client: client.clone(),
+                };
+                let discovery =
+                    Discovery::start(discovery, client.chain(), client.clock(), candidates).await?;
+                client.discovering(&discovery).await;
                 Some(discovery)
             }
             None => None,
@@ -217,6 +220,37 @@ impl Bridge {
 impl Drop for Bridge {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Discovery's candidates go into the table (as `discv5`) and to the bridge's client, which
+/// checks them; only the checked ones count as usable.
+struct TableCandidates {
+    table: PeerTable,
+    client: Client,
+}
+
+impl Candidates for TableCandidates {
+    async fn usable(&self) -> usize {
+        self.table.usable()
+    }
+
+    async fn offer(&self, candidate: Candidate) -> bool {
+        if self.table.contains(&candidate.peer) {
+            return false;
+        }
+        let fork_digest = Some(format!("0x{}", hex::encode(candidate.fork_digest)));
+        if !self.table.add_candidate(
+            candidate.peer,
+            candidate.address.clone(),
+            Some(candidate.enr),
+            fork_digest,
+            Source::Discv5,
+        ) {
+            return false;
+        }
+        self.client.add_peer(candidate.address).await;
+        true
     }
 }
 

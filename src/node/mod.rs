@@ -16,6 +16,8 @@ pub mod behaviour;
 mod coalesce;
 pub mod codec;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod discovery;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod enr;
 pub mod gossip;
 mod handshake;
@@ -157,6 +159,9 @@ pub enum Command {
     VerifyFrom(Root),
     /// The verified heads (verified mode, once the store is initialized).
     VerifiedHeads(oneshot::Sender<Option<VerifiedHeads>>),
+    /// Discovery feeds this node while the token lives: a request then waits for peers until its
+    /// deadline instead of giving up when nobody connected can answer.
+    Discovering(std::sync::Weak<()>),
     /// Say goodbye to every peer and stop.
     Shutdown(oneshot::Sender<()>),
 }
@@ -185,6 +190,8 @@ pub struct Node {
     verifier: Option<Verifier>,
     /// Participation of the updates that proved the finalized and optimistic heads.
     verified_participation: (Option<usize>, Option<usize>),
+    /// Alive while a discovery service feeds this node.
+    discovery: Option<std::sync::Weak<()>>,
 }
 
 /// How often the node task wakes up to dial, expire and dispatch.
@@ -217,6 +224,7 @@ impl Node {
             last_ping: Instant::now(),
             verifier: config.checkpoint.map(Verifier::new),
             verified_participation: (None, None),
+            discovery: None,
             config,
         }
     }
@@ -269,12 +277,20 @@ impl Node {
                 None => tracing::warn!(%address, "peer address without /p2p/<peer id> ignored"),
             },
             Command::Subscribe(sender) => self.subscribers.push(sender),
+            Command::Discovering(alive) => self.discovery = Some(alive),
             Command::VerifyFrom(checkpoint) => self.verify_from(checkpoint),
             Command::VerifiedHeads(reply) => {
                 let _ = reply.send(self.verified_heads());
             }
             Command::Shutdown(_) => unreachable!("handled by run"),
         }
+    }
+
+    /// Whether a discovery service is still feeding candidates.
+    fn discovering(&self) -> bool {
+        self.discovery
+            .as_ref()
+            .is_some_and(|alive| alive.strong_count() > 0)
     }
 
     fn emit(&mut self, event: NodeEvent) {

@@ -440,13 +440,16 @@ impl Node {
                 None if self.answer_from_recent(index, quota, now) => {}
                 None => {
                     // Give up early when nobody connected can serve it and nobody else is
-                    // coming: after a failed attempt, or once peers had time to connect.
+                    // coming: after a failed attempt, or once peers had time to connect. While
+                    // discovery runs, a request nobody has tried yet waits for the peers it finds;
+                    // one that every connected peer refused does not wait 30 s for a stranger.
                     let pending = &self.queue[index];
                     let gave_up = (!pending.tried.is_empty()
                         || now.duration_since(pending.created) >= CONNECT_GRACE)
                         && !self.peers.anyone_serves(protocol, &pending.tried)
                         && self.peers.handshaking() == 0
                         && self.dialing.is_empty()
+                        && !(pending.tried.is_empty() && self.discovering())
                         && self.peers.to_dial(now, &self.dialing).is_empty()
                         && !self
                             .peers

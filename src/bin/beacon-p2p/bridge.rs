@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use beacon_p2p::bridge::discovery::DiscoveryConfig;
 use beacon_p2p::bridge::{Bridge, BridgeConfig, Limits};
 use beacon_p2p::client::{Client, Config};
+use beacon_p2p::node::discovery::DiscoveryConfig;
 use clap::Args;
 use libp2p::Multiaddr;
 

@@ -1,9 +1,12 @@
-//! discv5 discovery (sigp's crate): our own ENR with the `eth2` field of the current fork, the
-//! network's bootnodes (or `--bootnode`), and random look-ups repeated while the table holds
-//! fewer than `target_peers` usable peers. A record is a candidate only if its `eth2` field
-//! carries our fork digest and it has an IP and TCP port; the bridge's client then checks it
-//! (connect, Status, identify) before the relay offers it.
+//! discv5 discovery (sigp's crate), for every native client: our own ENR with the `eth2` field
+//! of the current fork, the network's bootnodes (or `--bootnode`), and random look-ups repeated
+//! while whoever takes the candidates ([`Candidates`]) has fewer than `target_peers` usable
+//! peers. A record is a candidate only if its `eth2` field carries our fork digest and it has an
+//! IP and TCP port. A client dials candidates itself (`Client::discover`); the bridge also puts
+//! them in its table, and offers one to browsers only once its client has checked it (connect,
+//! Status, identify).
 
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,12 +15,11 @@ use discv5::{ConfigBuilder, Discv5, Enr, ListenConfig};
 use enr::{CombinedKey, NodeId};
 use ssz_rs::Serialize as _;
 
-use super::relay::{is_private, socket_address};
-use super::table::{PeerTable, Source};
+use libp2p::{Multiaddr, PeerId};
+
+use super::enr::{is_private, socket_address, tcp_multiaddr};
+use super::peer_id_of;
 use crate::chain::{ChainConfig, Clock};
-use crate::client::Client;
-use crate::node::enr::tcp_multiaddr;
-use crate::node::peer_id_of;
 use crate::primitives::ForkDigest;
 use crate::types::EnrForkId;
 
@@ -34,9 +36,10 @@ pub struct DiscoveryConfig {
     pub advertise_ip: Option<IpAddr>,
     /// ENRs to start from (`enr:-…`).
     pub bootnodes: Vec<String>,
-    /// Look up while fewer usable peers are offered.
+    /// Look up while fewer usable peers are known.
     pub target_peers: usize,
-    /// Accept records with private or loopback addresses.
+    /// Accept records with private or loopback addresses (a bridge relays only to public ones,
+    /// unless told otherwise; a client may dial a local devnet).
     pub allow_private: bool,
     /// Pause between look-ups while below target (doubles up to 60 s while above).
     pub interval: Duration,
@@ -69,19 +72,62 @@ pub enum DiscoveryError {
     Service(String),
 }
 
-/// A running discovery service.
+impl DiscoveryConfig {
+    /// Defaults for a client: any free UDP port, the given bootnodes, look-ups every 2 s while
+    /// fewer than `target_peers` usable peers are known, private addresses accepted.
+    pub fn for_client(bootnodes: Vec<String>, target_peers: usize) -> Self {
+        DiscoveryConfig {
+            listen: SocketAddr::new(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0),
+            fallback_to_free_port: false,
+            advertise_ip: None,
+            bootnodes,
+            target_peers,
+            allow_private: true,
+            interval: Duration::from_secs(2),
+        }
+    }
+}
+
+/// A record discovery found on our fork, with an address to dial.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// Its libp2p peer id (from the record's key).
+    pub peer: PeerId,
+    /// `/ip4|ip6/…/tcp/…/p2p/<id>`.
+    pub address: Multiaddr,
+    /// The record (`enr:-…`).
+    pub enr: String,
+    /// The fork digest of its `eth2` field.
+    pub fork_digest: [u8; 4],
+}
+
+/// Whoever takes what discovery finds: a client that dials candidates, a bridge's table.
+pub trait Candidates: Send + Sync + 'static {
+    /// Peers that are connected, on our network and not known to lack the light-client
+    /// protocols: discovery looks up while there are fewer than `target_peers`.
+    fn usable(&self) -> impl Future<Output = usize> + Send;
+    /// Takes a candidate; true if it was new.
+    fn offer(&self, candidate: Candidate) -> impl Future<Output = bool> + Send;
+}
+
+/// A running discovery service; dropping it stops discv5 and the look-ups.
 pub struct Discovery {
     discv5: Arc<Mutex<Discv5>>,
     enr: String,
+    local: SocketAddr,
+    look_ups: tokio::task::JoinHandle<()>,
+    /// Whoever holds a `Weak` of it knows discovery runs (the node waits for peers then).
+    alive: Arc<()>,
 }
 
 impl Discovery {
-    /// Starts discv5 and the look-up task feeding `table` and `client`.
+    /// Starts discv5 and the look-up task feeding `candidates`. Needs a tokio runtime.
     pub async fn start(
         config: DiscoveryConfig,
-        client: Client,
-        table: PeerTable,
-    ) -> Result<(Discovery, tokio::task::JoinHandle<()>), DiscoveryError> {
+        chain: &ChainConfig,
+        clock: Clock,
+        candidates: impl Candidates,
+    ) -> Result<Discovery, DiscoveryError> {
         let socket = match tokio::net::UdpSocket::bind(config.listen).await {
             Err(error)
                 if config.fallback_to_free_port
@@ -109,7 +155,7 @@ impl Discovery {
             source,
         })?;
         let key = CombinedKey::generate_secp256k1();
-        let fork_id = enr_fork_id(client.chain(), client.clock().current_epoch(client.chain()));
+        let fork_id = enr_fork_id(chain, clock.current_epoch(chain));
         let mut builder = Enr::builder();
         let ip = config
             .advertise_ip
@@ -162,14 +208,19 @@ impl Discovery {
         let enr = local_enr.to_base64();
         tracing::info!(%enr, udp = %local, fork_digest = %hex_digest(&fork_id.fork_digest), "discv5 started");
         let discv5 = Arc::new(Mutex::new(discv5));
-        let task = tokio::spawn(look_up(
+        let look_ups = tokio::spawn(look_up(
             discv5.clone(),
             config,
             fork_id.fork_digest,
-            client,
-            table,
+            candidates,
         ));
-        Ok((Discovery { discv5, enr }, task))
+        Ok(Discovery {
+            discv5,
+            enr,
+            local,
+            look_ups,
+            alive: Arc::new(()),
+        })
     }
 
     /// Our ENR.
@@ -177,12 +228,29 @@ impl Discovery {
         self.enr.clone()
     }
 
-    /// Stops the discv5 service.
+    /// A token that stays upgradable while this service runs.
+    pub fn alive(&self) -> std::sync::Weak<()> {
+        Arc::downgrade(&self.alive)
+    }
+
+    /// The UDP address discv5 listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Stops the look-ups and the discv5 service.
     pub fn shutdown(&mut self) {
+        self.look_ups.abort();
         self.discv5
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .shutdown();
+    }
+}
+
+impl Drop for Discovery {
+    fn drop(&mut self) {
+        self.shutdown();
     }
 }
 
@@ -245,13 +313,12 @@ async fn look_up(
     discv5: Arc<Mutex<Discv5>>,
     config: DiscoveryConfig,
     digest: ForkDigest,
-    client: Client,
-    table: PeerTable,
+    candidates: impl Candidates,
 ) {
     let digest: [u8; 4] = digest.as_ref().try_into().unwrap_or_default();
     let mut pause = config.interval;
     loop {
-        if table.usable() < config.target_peers {
+        if candidates.usable().await < config.target_peers {
             pause = config.interval;
             let (query, entries) = {
                 let discv5 = discv5.lock().unwrap_or_else(|p| p.into_inner());
@@ -274,7 +341,12 @@ async fn look_up(
             };
             let mut added = 0;
             for record in found.iter().chain(entries.iter()) {
-                if consider(record, &digest, &config, &client, &table).await {
+                let Some(candidate) = candidate(record, &digest, &config) else {
+                    continue;
+                };
+                let (peer, address) = (candidate.peer, candidate.address.clone());
+                if candidates.offer(candidate).await {
+                    tracing::info!(%peer, %address, "discv5 candidate");
                     added += 1;
                 }
             }
@@ -291,47 +363,24 @@ async fn look_up(
     }
 }
 
-/// Adds a record to the table (and the client's dial list) if it is on our fork with a TCP
-/// address we may relay to. True if it is new.
-async fn consider(
-    record: &Enr,
-    digest: &[u8; 4],
-    config: &DiscoveryConfig,
-    client: &Client,
-    table: &PeerTable,
-) -> bool {
+/// The candidate a record describes, if it is on our fork with a TCP address we may dial.
+fn candidate(record: &Enr, digest: &[u8; 4], config: &DiscoveryConfig) -> Option<Candidate> {
     if eth2_fork_digest(record).as_ref() != Some(digest) {
-        return false;
+        return None;
     }
-    let text = record.to_base64();
-    let Ok(address) = tcp_multiaddr(&text) else {
-        return false;
-    };
-    let Some(peer) = peer_id_of(&address) else {
-        return false;
-    };
-    let Some(socket) = socket_address(&address) else {
-        return false;
-    };
+    let enr = record.to_base64();
+    let address = tcp_multiaddr(&enr).ok()?;
+    let peer = peer_id_of(&address)?;
+    let socket = socket_address(&address)?;
     if !config.allow_private && is_private(socket.ip()) {
-        return false;
+        return None;
     }
-    if table.contains(&peer) {
-        return false;
-    }
-    let fork_digest = Some(format!("0x{}", hex::encode(digest)));
-    if !table.add_candidate(
+    Some(Candidate {
         peer,
-        address.clone(),
-        Some(text),
-        fork_digest,
-        Source::Discv5,
-    ) {
-        return false;
-    }
-    tracing::info!(%peer, %address, "discv5 candidate");
-    client.add_peer(address).await;
-    true
+        address,
+        enr,
+        fork_digest: *digest,
+    })
 }
 
 #[cfg(test)]

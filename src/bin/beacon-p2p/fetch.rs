@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use beacon_p2p::client::{BlockId, Client, ClientError, Config, Event};
-use beacon_p2p::node::enr::tcp_multiaddr;
+use beacon_p2p::node::discovery::DiscoveryConfig;
+use beacon_p2p::node::enr::{tcp_multiaddr, EnrError};
 use beacon_p2p::primitives::Root;
 use clap::{Args, Subcommand};
 use futures::{FutureExt, StreamExt};
@@ -22,9 +23,17 @@ pub struct FetchArgs {
     /// A peer to dial: /ip4/…/tcp/…/p2p/<peer id> (repeatable).
     #[arg(long = "peer", value_name = "MULTIADDR")]
     peers: Vec<Multiaddr>,
-    /// A bootnode ENR to dial (repeatable; default: the network's bootnodes when no --peer).
+    /// A bootnode ENR (repeatable; default: the network's bootnodes, or --testnet-dir's
+    /// boot_enr.yaml, when no --peer is given). discv5 starts from it; one with a TCP port is
+    /// dialed too.
     #[arg(long = "bootnode", value_name = "ENR")]
     bootnodes: Vec<String>,
+    /// Do not run discv5: dial --peer and the bootnodes' TCP addresses only.
+    #[arg(long)]
+    no_discovery: bool,
+    /// discv5 UDP listener (default: any free port).
+    #[arg(long, value_name = "ADDRESS")]
+    discovery_listen: Option<std::net::SocketAddr>,
     /// Peers to keep connected.
     #[arg(long, default_value_t = 4)]
     target_peers: usize,
@@ -104,15 +113,19 @@ async fn fetch(args: FetchArgs) -> Result<(), CliError> {
     for enr in &bootnodes {
         match tcp_multiaddr(enr) {
             Ok(address) => peers.push(address),
+            // A discv5-only bootnode is fine while discovery runs; a record that is not an
+            // ENR never is.
+            Err(EnrError::NoTcp) if !args.no_discovery => {}
             Err(error) if !args.bootnodes.is_empty() => {
                 return Err(CliError::Usage(format!("--bootnode {enr}: {error}")))
             }
             Err(error) => tracing::debug!(%error, "bootnode skipped"),
         }
     }
-    if peers.is_empty() {
+    let discover = !args.no_discovery && !bootnodes.is_empty();
+    if peers.is_empty() && !discover {
         return Err(CliError::Usage(
-            "no peer to dial: give --peer or --bootnode".into(),
+            "no peer to dial: give --peer, or --bootnode without --no-discovery".into(),
         ));
     }
     if let Some(address) = peers
@@ -123,7 +136,7 @@ async fn fetch(args: FetchArgs) -> Result<(), CliError> {
             "--peer {address}: needs a /p2p/<peer id> suffix"
         )));
     }
-    tracing::info!(network = %chain.name, peers = peers.len(), "starting");
+    tracing::info!(network = %chain.name, peers = peers.len(), discover, "starting");
     let mut config = Config::new(chain);
     config.peers = peers;
     config.target_peers = args.target_peers;
@@ -131,6 +144,23 @@ async fn fetch(args: FetchArgs) -> Result<(), CliError> {
     config.request_timeout = Duration::from_secs(args.request_timeout);
     config.clock = clock;
     let client = Client::start(config).map_err(|e| CliError::Invalid(e.to_string()))?;
+    // Kept until the command ends: dropping it stops discv5.
+    let _discovery = if discover {
+        let mut discovery = DiscoveryConfig::for_client(bootnodes, args.target_peers.max(1));
+        if let Some(listen) = args.discovery_listen {
+            discovery.listen = listen;
+        }
+        let started = client.discover(discovery).await;
+        match started {
+            Ok(discovery) => Some(discovery),
+            Err(error) => {
+                client.shutdown().await;
+                return Err(CliError::Invalid(error.to_string()));
+            }
+        }
+    } else {
+        None
+    };
     let result = match checkpoint {
         Some(checkpoint) => match client.sync(checkpoint).await {
             Ok(heads) => {

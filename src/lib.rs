@@ -9,7 +9,7 @@
 //! |---|---|---|
 //! | entry points | `bin/`, [`js`] (wasm32), `bridge` (native) | CLI, the JS promise API, relay + discovery + HTTP |
 //! | client | [`client`] | the public API: `Client`, its config and events |
-//! | node | [`node`] | libp2p swarm, behaviour, peer manager, request scheduler |
+//! | sources | [`node`], [`rpc`] | peers: libp2p swarm, behaviour, peer manager, request scheduler; Beacon-API sources (`rpc` takes the node's request type) |
 //! | verify | [`verify`] | the light-client sync protocol: store, Merkle proofs, BLS; pure, no I/O |
 //! | wire | [`wire`] | req/resp `ssz_snappy` framing, gossip snappy and message-ids, protocol ids, limits |
 //! | types | [`types`] | SSZ containers per fork and preset, p2p messages, Beacon-API JSON |
@@ -25,6 +25,7 @@ pub mod js;
 pub mod node;
 mod platform;
 pub mod primitives;
+pub mod rpc;
 pub mod types;
 pub mod verify;
 pub mod wire;

@@ -64,6 +64,50 @@ pub enum Fetched {
 }
 
 impl LightClientRequest {
+    /// Checks that `objects` answer this request, whoever sent them: a bootstrap is the one of
+    /// the root asked for; updates are for consecutive periods from the start asked for, no more
+    /// than asked.
+    pub fn check_objects(
+        &self,
+        chain: &ChainConfig,
+        objects: &[LightClientObject],
+    ) -> Result<(), String> {
+        match self {
+            LightClientRequest::Bootstrap(root) => {
+                if objects.len() > 1 {
+                    return Err(format!("{} bootstraps for one root", objects.len()));
+                }
+                if objects
+                    .first()
+                    .is_some_and(|object| object.block_root != *root)
+                {
+                    return Err("bootstrap for another block".into());
+                }
+            }
+            LightClientRequest::UpdatesByRange {
+                start_period,
+                count,
+            } => {
+                for (index, object) in objects.iter().enumerate() {
+                    let period = chain.sync_committee_period_at_slot(object.slot);
+                    let expected = start_period + index as u64;
+                    if period != expected || index as u64 >= *count {
+                        return Err(format!(
+                            "update {index} is for period {period}, expected {expected}"
+                        ));
+                    }
+                }
+            }
+            LightClientRequest::FinalityUpdate | LightClientRequest::OptimisticUpdate => {
+                if objects.len() > 1 {
+                    return Err(format!("{} objects for one latest update", objects.len()));
+                }
+            }
+            LightClientRequest::BlocksByRange { .. } | LightClientRequest::BlocksByRoot(_) => {}
+        }
+        Ok(())
+    }
+
     /// Its protocol.
     pub fn protocol(&self) -> Protocol {
         match self {
@@ -633,36 +677,12 @@ impl Node {
             }
             objects.push(object);
         }
-        match request {
-            LightClientRequest::Bootstrap(root) => {
-                if let Some(object) = objects.first() {
-                    if object.block_root != *root {
-                        return Err((Outcome::BadData, "bootstrap for another block".into()));
-                    }
-                }
-            }
-            LightClientRequest::UpdatesByRange {
-                start_period,
-                count,
-            } => {
-                for (index, object) in objects.iter().enumerate() {
-                    let period = chain.sync_committee_period_at_slot(object.slot);
-                    if period != start_period + index as u64 || index as u64 >= *count {
-                        return Err((
-                            Outcome::BadData,
-                            format!(
-                                "update {index} is for period {period}, expected {}",
-                                start_period + index as u64
-                            ),
-                        ));
-                    }
-                }
-                // A peer that has some of the range and then errors gave what it has.
-                if !objects.is_empty() {
-                    return Ok(objects);
-                }
-            }
-            _ => {}
+        request
+            .check_objects(chain, &objects)
+            .map_err(|reason| (Outcome::BadData, reason))?;
+        // A peer that has some of an updates range and then errors gave what it has.
+        if matches!(request, LightClientRequest::UpdatesByRange { .. }) && !objects.is_empty() {
+            return Ok(objects);
         }
         match (objects.is_empty(), error) {
             (false, None) => Ok(objects),

@@ -20,6 +20,8 @@ pub struct TestPeer {
     pub multiaddr: String,
     /// Its peer id.
     pub peer_id: String,
+    /// `127.0.0.1:<port>` of its Beacon REST API (with `--rest-port`).
+    pub rest: Option<String>,
     events: Arc<Mutex<Vec<Value>>>,
 }
 
@@ -78,6 +80,7 @@ impl TestPeer {
             child,
             multiaddr: hello["multiaddr"].as_str().unwrap().to_string(),
             peer_id: hello["peerId"].as_str().unwrap().to_string(),
+            rest: hello["rest"].as_str().map(str::to_string),
             events,
         }
     }

@@ -7,12 +7,13 @@ mod common;
 use std::time::Duration;
 
 use beacon_p2p::chain::ChainConfig;
-use beacon_p2p::client::{Client, Config};
+use beacon_p2p::client::{Client, Config, DataSource, Event, SourcePolicy};
 use beacon_p2p::node::LightClientRequest;
 use beacon_p2p::primitives::Root;
 use beacon_p2p::rpc::{RpcError, RpcSource};
 use common::peer::TestPeer;
 use common::*;
+use futures::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const BOOTSTRAP_ROOT: &str = "0x57dd8989864b5ef3a21f89c79d5e80df6712b4e33bb00ad2909189fa90e550d5";
@@ -77,16 +78,34 @@ async fn the_rest_api_gives_what_peers_give() {
 
 /// A server that answers every request with `body` (status 200), once per connection.
 async fn lying_server(body: Vec<u8>) -> String {
+    lying_routes(vec![("/", body)]).await
+}
+
+/// A server that answers a GET whose path contains a route's text with its body (200), and
+/// anything else with 404; one request per connection.
+async fn lying_routes(routes: Vec<(&'static str, Vec<u8>)>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
-            let body = body.clone();
+            let routes = routes.clone();
             tokio::spawn(async move {
                 let mut request = vec![0; 4096];
-                let _ = socket.read(&mut request).await;
+                let read = socket.read(&mut request).await.unwrap_or(0);
+                let line = String::from_utf8_lossy(&request[..read])
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                let (status, body) = routes
+                    .iter()
+                    .find(|(route, _)| line.contains(route))
+                    .map_or(
+                        ("404 Not Found", br#"{"code":404,"message":"no"}"#.to_vec()),
+                        |(_, body)| ("200 OK", body.clone()),
+                    );
                 let head = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
                     body.len()
                 );
                 let _ = socket.write_all(head.as_bytes()).await;
@@ -152,4 +171,193 @@ async fn answers_that_do_not_hold_are_bad_data() {
         .await
         .unwrap_err();
     assert!(matches!(error, RpcError::Http { .. }), "{error}");
+}
+
+/// A free TCP port on 127.0.0.1 (bound and released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits up to `timeout` for an event matching `predicate`.
+async fn wait_event(
+    events: &mut (impl futures::Stream<Item = Event> + Unpin),
+    timeout: Duration,
+    predicate: impl Fn(&Event) -> bool,
+) -> Option<Event> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while let Ok(Some(event)) = tokio::time::timeout_at(deadline, events.next()).await {
+        if predicate(&event) {
+            return Some(event);
+        }
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_switch_to_the_beacon_api_when_peers_go_and_back_when_they_return() {
+    let secret = hex::encode(common::discovery::fresh_secret(7));
+    let port = free_port().to_string();
+    let peer_args = [
+        "--port",
+        &port,
+        "--private-key-hex",
+        &secret,
+        "--no-gossip",
+        "--slot-ms",
+        "600000",
+    ];
+    let peer = TestPeer::start(&peer_args);
+    // The Beacon API: another replay of the same capture, its REST side only.
+    let api = TestPeer::start(&["--rest-port", "0", "--no-gossip", "--slot-ms", "600000"]);
+    let url = format!("http://{}", api.rest.clone().unwrap());
+
+    let mut config = Config::new(devnet_chain());
+    config.peers = vec![peer.multiaddr.parse().unwrap()];
+    config.rpc = vec![url.clone()];
+    config.p2p_budget = Duration::from_millis(500);
+    config.request_timeout = Duration::from_secs(3);
+    config.request_deadline = Duration::from_secs(10);
+    config.rate_limited_interval = Duration::ZERO;
+    let client = Client::start(config).unwrap();
+    let mut events = client.events().await;
+    // Before any peer is connected a call asks both at once (no budget spent waiting): wait
+    // for the peer's Status so the first call shows the healthy case.
+    wait_event(&mut events, Duration::from_secs(10), |event| {
+        matches!(event, Event::PeerConnected { .. })
+    })
+    .await
+    .expect("the peer connects");
+
+    // Peers healthy: p2p answers (the default policy is p2p first).
+    let first = client
+        .fetch_sourced(LightClientRequest::FinalityUpdate)
+        .await
+        .unwrap();
+    assert_eq!(first.source, DataSource::P2p);
+
+    // The peer goes: calls keep succeeding, over the Beacon API, and the switch is an event.
+    let peer_id = peer.peer_id.clone();
+    drop(peer);
+    for _ in 0..100 {
+        let peers = client.peers().await;
+        if !peers.iter().any(|p| p.peer_id == peer_id && p.connected) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for _ in 0..3 {
+        let answer = client
+            .fetch_sourced(LightClientRequest::FinalityUpdate)
+            .await
+            .unwrap();
+        assert_eq!(answer.source, DataSource::Rpc { url: url.clone() });
+        assert_eq!(answer.data, first.data, "the same capture");
+    }
+    let switched = wait_event(&mut events, Duration::from_secs(5), |event| {
+        matches!(event, Event::SourceSwitched { to: "rpc", .. })
+    })
+    .await
+    .expect("a switch to rpc");
+    let Event::SourceSwitched { from, reason, .. } = switched else {
+        unreachable!()
+    };
+    assert_eq!(from, "p2p");
+    assert_eq!(reason, "no peer connected");
+    let reports = client.sources();
+    assert_eq!(reports[0].source, "p2p");
+    assert_eq!(reports[0].answers, 1, "{reports:?}");
+    assert_eq!(reports[1].source, url);
+    assert_eq!(reports[1].answers, 3, "{reports:?}");
+
+    // The peer comes back (same key, same port): the client returns to it; no call fails.
+    let peer = TestPeer::start(&peer_args);
+    let mut back = false;
+    for _ in 0..60 {
+        let answer = client
+            .fetch_sourced(LightClientRequest::FinalityUpdate)
+            .await
+            .unwrap();
+        if answer.source == DataSource::P2p {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(back, "back on p2p: {:?}", client.sources());
+    assert!(wait_event(&mut events, Duration::from_secs(5), |event| {
+        matches!(
+            event,
+            Event::SourceSwitched {
+                from: "rpc",
+                to: "p2p",
+                ..
+            }
+        )
+    })
+    .await
+    .is_some());
+
+    // The Beacon API goes: p2p alone.
+    drop(api);
+    let answer = client
+        .fetch_sourced(LightClientRequest::OptimisticUpdate)
+        .await
+        .unwrap();
+    assert_eq!(answer.source, DataSource::P2p);
+    client.shutdown().await;
+    drop(peer);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_beacon_api_whose_data_does_not_verify_is_flagged_and_demoted() {
+    let synthnet = common::synthnet::dir();
+    let mut forged: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(synthnet.join("finality_update/13221883_20d7fc03.json")).unwrap(),
+    )
+    .unwrap();
+    // Another finalized header than the finality branch proves.
+    forged["data"]["finalized_header"]["beacon"]["body_root"] =
+        format!("0x{}", "ab".repeat(32)).into();
+    let liar = lying_routes(vec![(
+        "finality_update",
+        serde_json::to_vec(&forged).unwrap(),
+    )])
+    .await;
+
+    let peer = common::synthnet::peer(&[]);
+    let client = common::synthnet::client(&[&peer], |config| {
+        config.rpc = vec![liar.clone()];
+        config.source_policy = SourcePolicy::Race;
+    });
+    let mut events = client.events().await;
+    let checkpoint = Root::from_hex(common::synthnet::CHECKPOINT_ROOT).unwrap();
+    // Sync asks everything of both at once: the liar has only its forged finality update.
+    let heads = client.sync(checkpoint).await.unwrap();
+    assert_eq!(heads.finalized.slot, 13221792);
+    let flagged = wait_event(&mut events, Duration::from_secs(5), |event| {
+        matches!(event, Event::SourceMisbehaved { .. })
+    })
+    .await
+    .expect("the liar flagged");
+    let Event::SourceMisbehaved { source, reason } = flagged else {
+        unreachable!()
+    };
+    assert_eq!(source, liar);
+    assert!(reason.contains("does not verify"), "{reason}");
+    let reports = client.sources();
+    assert_eq!(reports[1].misbehaved, 1, "{reports:?}");
+    assert!(reports[1].demoted, "{reports:?}");
+
+    // Demoted: not asked again while the peer keeps answering.
+    let answer = client
+        .fetch_sourced(LightClientRequest::FinalityUpdate)
+        .await
+        .unwrap();
+    assert_eq!(answer.source, DataSource::P2p);
+    assert_eq!(client.sources()[1].misbehaved, 1);
+    client.shutdown().await;
 }

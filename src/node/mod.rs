@@ -82,6 +82,51 @@ pub struct NodeConfig {
     /// peers send is then checked against the store before it is handed out or forwarded
     /// (`Client::sync` turns it on later, too).
     pub checkpoint: Option<Root>,
+    /// Beacon-API sources (`http://host:5052`), read by the client: asked under
+    /// `source_policy` beside the peers.
+    pub rpc: Vec<String>,
+    /// Which kind of source a call asks first (read by the client).
+    pub source_policy: SourcePolicy,
+    /// How long a call waits for the first kind before it asks the other too.
+    pub p2p_budget: Duration,
+}
+
+/// Which kind of source a call asks first, when Beacon-API sources are configured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SourcePolicy {
+    /// Peers first; the Beacon API after `p2p_budget`, or at once when no peer can answer.
+    #[default]
+    P2pFirst,
+    /// The Beacon API first; peers after `p2p_budget`, or at once when it fails.
+    RpcFirst,
+    /// Both at once; the first answer that holds wins.
+    Race,
+}
+
+impl SourcePolicy {
+    /// Its name: `p2p-first`, `rpc-first`, `race`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SourcePolicy::P2pFirst => "p2p-first",
+            SourcePolicy::RpcFirst => "rpc-first",
+            SourcePolicy::Race => "race",
+        }
+    }
+}
+
+impl std::str::FromStr for SourcePolicy {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        [
+            SourcePolicy::P2pFirst,
+            SourcePolicy::RpcFirst,
+            SourcePolicy::Race,
+        ]
+        .into_iter()
+        .find(|policy| policy.name() == text)
+        .ok_or_else(|| format!("unknown source policy {text:?}: p2p-first, rpc-first or race"))
+    }
 }
 
 impl NodeConfig {
@@ -98,6 +143,9 @@ impl NodeConfig {
             identity: None,
             clock: Clock::SYSTEM,
             checkpoint: None,
+            rpc: Vec::new(),
+            source_policy: SourcePolicy::default(),
+            p2p_budget: Duration::from_secs(2),
         }
     }
 }
@@ -125,6 +173,23 @@ pub enum NodeEvent {
     VerifiedFinality(VerifiedHead),
     /// The store's optimistic header moved forward (verified mode).
     VerifiedOptimistic(VerifiedHead),
+    /// Answers now come from another kind of source (`"p2p"`, `"rpc"`).
+    SourceSwitched {
+        /// The kind that answered before.
+        from: &'static str,
+        /// The kind that answers now.
+        to: &'static str,
+        /// Why (what the other kind met).
+        reason: String,
+    },
+    /// A source served data that does not verify, or a latest update older than what was
+    /// proved; it is demoted.
+    SourceMisbehaved {
+        /// The source (a Beacon-API URL).
+        source: String,
+        /// What was wrong.
+        reason: String,
+    },
 }
 
 /// The newest headers the node learned from light-client data (fetched or gossiped): what the
@@ -159,6 +224,19 @@ pub enum Command {
     VerifyFrom(Root),
     /// The verified heads (verified mode, once the store is initialized).
     VerifiedHeads(oneshot::Sender<Option<VerifiedHeads>>),
+    /// Objects a Beacon-API source answered: judged and learned like a peer's answer.
+    Served {
+        /// Its URL.
+        url: String,
+        /// What was asked.
+        request: LightClientRequest,
+        /// What it answered.
+        objects: Vec<LightClientObject>,
+        /// `Err((outcome, reason))` when they are not taken.
+        reply: oneshot::Sender<Result<(), (peers::Outcome, String)>>,
+    },
+    /// Sends an event to every subscriber (the client's own: source switches, misbehaviour).
+    Emit(NodeEvent),
     /// Discovery feeds this node while the token lives: a request then waits for peers until its
     /// deadline instead of giving up when nobody connected can answer.
     Discovering(std::sync::Weak<()>),
@@ -278,6 +356,15 @@ impl Node {
             },
             Command::Subscribe(sender) => self.subscribers.push(sender),
             Command::Discovering(alive) => self.discovery = Some(alive),
+            Command::Served {
+                url,
+                request,
+                objects,
+                reply,
+            } => {
+                let _ = reply.send(self.take_served(&url, &request, &objects));
+            }
+            Command::Emit(event) => self.emit(event),
             Command::VerifyFrom(checkpoint) => self.verify_from(checkpoint),
             Command::VerifiedHeads(reply) => {
                 let _ = reply.send(self.verified_heads());

@@ -16,6 +16,7 @@ use web_time::Instant;
 use super::behaviour::Message;
 use super::codec::{is_protocol_refusal, EthRequest, EthResponse};
 use super::peers::Outcome;
+use super::verifier::Sender;
 use super::{Node, GOODBYE_BAD_SCORE};
 use crate::chain::{ChainConfig, Fork};
 use crate::primitives::Root;
@@ -383,7 +384,7 @@ impl RecentBootstraps {
             .find(|object| object.block_root == *block_root)
     }
 
-    fn insert(&mut self, object: LightClientObject) {
+    pub(super) fn insert(&mut self, object: LightClientObject) {
         self.0.retain(|kept| kept.block_root != object.block_root);
         self.0.push_back(object);
         while self.0.len() > RECENT_BOOTSTRAPS {
@@ -586,7 +587,7 @@ impl Node {
                 .check_response(&pending.request, chunks)
                 .and_then(|fetched| match &fetched {
                     Fetched::Objects(objects) => self
-                        .verify_fetched(peer, &pending.request, objects)
+                        .verify_fetched(Sender::Peer(peer), &pending.request, objects)
                         .map(|()| fetched),
                     Fetched::Blocks(_) => Ok(fetched),
                 }) {

@@ -47,6 +47,25 @@ enum Judged {
     Stale,
 }
 
+/// Who sent an object the store judges: a peer (its record counts what it proved) or a
+/// Beacon-API source (the client keeps its score).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Sender<'a> {
+    /// A peer.
+    Peer(PeerId),
+    /// A Beacon-API source, by URL.
+    Rpc(&'a str),
+}
+
+impl std::fmt::Display for Sender<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Sender::Peer(peer) => write!(f, "{peer}"),
+            Sender::Rpc(url) => f.write_str(url),
+        }
+    }
+}
+
 /// A header the store verified, as events and `Client::verified_heads` report it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -133,7 +152,7 @@ impl Node {
     /// bad data (the request is retried on another peer).
     pub(super) fn verify_fetched(
         &mut self,
-        peer: PeerId,
+        peer: Sender<'_>,
         request: &LightClientRequest,
         objects: &[LightClientObject],
     ) -> Result<(), (Outcome, String)> {
@@ -152,7 +171,9 @@ impl Node {
                 bootstrap,
             )
             .map_err(|error| {
-                self.peers.record(peer).invalid += 1;
+                if let Sender::Peer(peer) = peer {
+                    self.peers.record(peer).invalid += 1;
+                }
                 (
                     Outcome::BadData,
                     format!("bootstrap does not verify: {error}"),
@@ -206,13 +227,34 @@ impl Node {
         Ok(())
     }
 
+    /// Objects a Beacon-API source at `url` answered `request` with: judged by the store like a
+    /// peer's answer (verified mode), then learned (heads, recent updates, bootstraps). `Err`
+    /// says why they are not taken: `BadData` (does not verify), `Unavailable` (older than what
+    /// the store proved).
+    pub(super) fn take_served(
+        &mut self,
+        url: &str,
+        request: &LightClientRequest,
+        objects: &[LightClientObject],
+    ) -> Result<(), (Outcome, String)> {
+        request
+            .check_objects(&self.config.chain, objects)
+            .map_err(|reason| (Outcome::BadData, reason))?;
+        self.verify_fetched(Sender::Rpc(url), request, objects)?;
+        self.learn(objects);
+        if let (LightClientRequest::Bootstrap(_), Some(bootstrap)) = (request, objects.first()) {
+            self.bootstraps.insert(bootstrap.clone());
+        }
+        Ok(())
+    }
+
     /// The verdict on a gossiped object (accepted ones are applied to the store). Without a
     /// store every object is accepted: the gossip validator's own checks decide.
     pub(super) fn verify_gossip(&mut self, peer: PeerId, object: &LightClientObject) -> Verdict {
         if self.store().is_none() {
             return Verdict::Accepted;
         }
-        match self.judge(peer, object) {
+        match self.judge(Sender::Peer(peer), object) {
             // Valid: gossip's own rule decides whether it is newer than what we forwarded (an
             // optimistic update is, even when a finality update already moved the store's head).
             Ok(Judged::Changed | Judged::Unchanged) => Verdict::Accepted,
@@ -224,7 +266,11 @@ impl Node {
     /// Processes `object` from `peer`, counts what the peer proved, and reports what changed.
     /// `Err` only for objects that prove something false; valid objects that bring nothing new
     /// and objects that cannot be checked now are counted as stale.
-    fn judge(&mut self, peer: PeerId, object: &LightClientObject) -> Result<Judged, VerifyError> {
+    fn judge(
+        &mut self,
+        peer: Sender<'_>,
+        object: &LightClientObject,
+    ) -> Result<Judged, VerifyError> {
         let current_slot = self.verification_slot();
         let Some(store) = self.store_mut() else {
             return Ok(Judged::Unchanged);
@@ -234,11 +280,13 @@ impl Node {
         }
         let result = store.process(object, current_slot);
         let verdict = Verdict::of(&result);
-        let record = self.peers.record(peer);
-        match verdict {
-            Verdict::Accepted => {}
-            Verdict::Ignored => record.stale += 1,
-            Verdict::Rejected => record.invalid += 1,
+        if let Sender::Peer(peer) = peer {
+            let record = self.peers.record(peer);
+            match verdict {
+                Verdict::Accepted => {}
+                Verdict::Ignored => record.stale += 1,
+                Verdict::Rejected => record.invalid += 1,
+            }
         }
         match result {
             Ok(change) => {

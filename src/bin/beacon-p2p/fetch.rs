@@ -28,6 +28,16 @@ pub struct FetchArgs {
     /// dialed too.
     #[arg(long = "bootnode", value_name = "ENR")]
     bootnodes: Vec<String>,
+    /// A Beacon-API source (`http://host:5052`, repeatable): asked beside the peers under
+    /// --source-policy; with verification on, its answers are checked like a peer's.
+    #[arg(long = "rpc", value_name = "URL")]
+    rpc: Vec<String>,
+    /// Which kind of source a call asks first: p2p-first, rpc-first or race.
+    #[arg(long, value_name = "POLICY", default_value = "p2p-first")]
+    source_policy: beacon_p2p::client::SourcePolicy,
+    /// How long a call waits for the first kind of source before it asks the other too.
+    #[arg(long, value_name = "MS", default_value_t = 2000)]
+    p2p_budget_ms: u64,
     /// Do not run discv5: dial --peer and the bootnodes' TCP addresses only.
     #[arg(long)]
     no_discovery: bool,
@@ -105,7 +115,7 @@ async fn fetch(args: FetchArgs) -> Result<(), CliError> {
         })
         .transpose()?;
     let mut peers = args.peers.clone();
-    let bootnodes = if args.bootnodes.is_empty() && peers.is_empty() {
+    let bootnodes = if args.bootnodes.is_empty() && peers.is_empty() && args.rpc.is_empty() {
         chain.bootnodes.clone()
     } else {
         args.bootnodes.clone()
@@ -123,9 +133,9 @@ async fn fetch(args: FetchArgs) -> Result<(), CliError> {
         }
     }
     let discover = !args.no_discovery && !bootnodes.is_empty();
-    if peers.is_empty() && !discover {
+    if peers.is_empty() && !discover && args.rpc.is_empty() {
         return Err(CliError::Usage(
-            "no peer to dial: give --peer, or --bootnode without --no-discovery".into(),
+            "no peer to dial: give --peer, --bootnode without --no-discovery, or --rpc".into(),
         ));
     }
     if let Some(address) = peers
@@ -143,7 +153,13 @@ async fn fetch(args: FetchArgs) -> Result<(), CliError> {
     config.request_deadline = Duration::from_secs(args.timeout);
     config.request_timeout = Duration::from_secs(args.request_timeout);
     config.clock = clock;
-    let client = Client::start(config).map_err(|e| CliError::Invalid(e.to_string()))?;
+    config.rpc = args.rpc.clone();
+    config.source_policy = args.source_policy;
+    config.p2p_budget = Duration::from_millis(args.p2p_budget_ms);
+    let client = Client::start(config).map_err(|error| match error {
+        ClientError::InvalidArgument(_) => CliError::Usage(error.to_string()),
+        _ => CliError::Invalid(error.to_string()),
+    })?;
     // Kept until the command ends: dropping it stops discv5.
     let _discovery = if discover {
         let mut discovery = DiscoveryConfig::for_client(bootnodes, args.target_peers.max(1));
@@ -259,6 +275,12 @@ async fn run_command(client: &Client, what: What, verified: bool) -> Result<(), 
                     }
                     Event::PeerDisconnected { peer_id } => {
                         json!({ "event": "peer_disconnected", "peer_id": peer_id })
+                    }
+                    Event::SourceSwitched { from, to, reason } => {
+                        json!({ "event": "source_switched", "from": from, "to": to, "reason": reason })
+                    }
+                    Event::SourceMisbehaved { source, reason } => {
+                        json!({ "event": "source_misbehaved", "source": source, "reason": reason })
                     }
                 };
                 print_json_line(&line)?;

@@ -2,9 +2,15 @@
 //! channels; every call ends with data or a typed error, never waits forever.
 
 use futures::channel::{mpsc, oneshot};
+use std::time::Duration;
+
 use futures::{SinkExt, Stream};
 use libp2p::Multiaddr;
 
+mod sources;
+
+use self::sources::{first_answer, Sources, Won};
+pub use self::sources::{DataSource, SourcePolicy, SourceReport, Sourced};
 use crate::chain::{ChainConfig, Clock};
 use crate::node::peers::PeerInfo;
 use crate::node::{
@@ -41,6 +47,17 @@ pub enum ClientError {
     /// The data does not exist: an empty slot, a root no peer knows.
     #[error("not found: {0}")]
     NotFound(String),
+    /// No Beacon-API source could answer; says what each met.
+    #[error("Beacon API: {0}")]
+    Rpc(String),
+    /// Peers and Beacon-API sources all failed.
+    #[error("{p2p}; and {rpc}")]
+    AllSources {
+        /// What peers met.
+        p2p: Box<ClientError>,
+        /// What the Beacon-API sources met.
+        rpc: Box<ClientError>,
+    },
 }
 
 impl ClientError {
@@ -53,6 +70,9 @@ impl ClientError {
             ClientError::Updates(_) => "BAD_DATA",
             ClientError::InvalidArgument(_) => "INVALID_ARGUMENT",
             ClientError::NotFound(_) => "NOT_FOUND",
+            ClientError::Rpc(_) => "RPC_ERROR",
+            // What peers met decides: the Beacon API is the fallback.
+            ClientError::AllSources { p2p, .. } => p2p.code(),
         }
     }
 }
@@ -142,13 +162,25 @@ pub struct Client {
     commands: mpsc::Sender<Command>,
     chain: std::sync::Arc<ChainConfig>,
     clock: Clock,
+    sources: std::sync::Arc<Sources>,
 }
 
 impl Client {
     /// Starts the node task with `config`.
     pub fn start(config: Config) -> Result<Client, ClientError> {
+        Client::check_rpc(&config)?;
         let swarm = build_swarm(&config).map_err(ClientError::Start)?;
         Ok(Client::start_with_swarm(swarm, config))
+    }
+
+    /// The Beacon-API sources of `config`, or why one is not a URL.
+    fn check_rpc(config: &Config) -> Result<Vec<crate::rpc::RpcSource>, ClientError> {
+        config
+            .rpc
+            .iter()
+            .map(|url| crate::rpc::RpcSource::new(url, config.request_timeout))
+            .collect::<Result<_, _>>()
+            .map_err(|error| ClientError::InvalidArgument(error.to_string()))
     }
 
     /// Starts the node task over a swarm the caller built — another transport (a WebSocket
@@ -160,11 +192,27 @@ impl Client {
         let (commands, receiver) = mpsc::channel(64);
         let chain = config.chain.clone();
         let clock = config.clock;
+        // `start` refused bad URLs; here (a caller's own swarm) they are left out with a log.
+        let rpc = config
+            .rpc
+            .iter()
+            .filter_map(
+                |url| match crate::rpc::RpcSource::new(url, config.request_timeout) {
+                    Ok(source) => Some(source),
+                    Err(error) => {
+                        tracing::warn!(%error, "Beacon-API source left out");
+                        None
+                    }
+                },
+            )
+            .collect();
+        let sources = Sources::new(rpc, config.source_policy, config.p2p_budget);
         crate::platform::spawn(Node::new(swarm, config).run(receiver));
         Client {
             commands,
             chain,
             clock,
+            sources: std::sync::Arc::new(sources),
         }
     }
 
@@ -192,11 +240,185 @@ impl Client {
         &self,
         request: LightClientRequest,
     ) -> Result<Vec<LightClientObject>, ClientError> {
-        match self.request(request).await? {
-            Fetched::Objects(objects) => Ok(objects),
+        Ok(self.fetch_sourced(request).await?.data)
+    }
+
+    /// Light-client objects from peers, timed for [`Client::sources`].
+    async fn ask_peers(
+        &self,
+        request: LightClientRequest,
+    ) -> Result<Sourced<Vec<LightClientObject>>, ClientError> {
+        let start = web_time::Instant::now();
+        let result = match self.request(request).await {
+            Ok(Fetched::Objects(objects)) => Ok(objects),
             // The node answers light-client requests with objects only.
-            Fetched::Blocks(_) => Err(FetchError::Stopped.into()),
+            Ok(Fetched::Blocks(_)) => Err(FetchError::Stopped.into()),
+            Err(error) => Err(error),
+        };
+        match &result {
+            Ok(_) => self.sources.answered("p2p", "p2p", start),
+            Err(error) => self.sources.failed("p2p", "p2p", &error.to_string()),
         }
+        result.map(|data| Sourced {
+            data,
+            source: DataSource::P2p,
+        })
+    }
+
+    /// Light-client objects from the first Beacon-API source whose answer the node takes (its
+    /// store judges it in verified mode); one whose answer is a lie is flagged and demoted.
+    async fn ask_rpc(
+        &self,
+        request: LightClientRequest,
+    ) -> Result<Sourced<Vec<LightClientObject>>, ClientError> {
+        let mut failures = Vec::new();
+        for source in self.sources.usable_rpc() {
+            let url = source.url().to_string();
+            let start = web_time::Instant::now();
+            let refused = match source.fetch(&self.chain, &request).await {
+                Ok(objects) => match self.served(&url, &request, objects.clone()).await {
+                    Ok(()) => {
+                        self.sources.answered(&url, "rpc", start);
+                        return Ok(Sourced {
+                            data: objects,
+                            source: DataSource::Rpc { url },
+                        });
+                    }
+                    Err(reason) => reason,
+                },
+                Err(error) if error.is_bad_data() => error.to_string(),
+                Err(error) => {
+                    self.sources.failed(&url, "rpc", &error.to_string());
+                    failures.push(error.to_string());
+                    continue;
+                }
+            };
+            tracing::warn!(%url, reason = %refused, "Beacon-API source misbehaved; demoted");
+            self.sources.misbehaved(&url, &refused);
+            self.emit(Event::SourceMisbehaved {
+                source: url.clone(),
+                reason: refused.clone(),
+            })
+            .await;
+            failures.push(format!("{url}: {refused}"));
+        }
+        if failures.is_empty() {
+            failures.push("every source is demoted for misbehaving".into());
+        }
+        Err(ClientError::Rpc(failures.join("; ")))
+    }
+
+    /// Hands what a Beacon-API source answered to the node; why it was refused, if it was.
+    async fn served(
+        &self,
+        url: &str,
+        request: &LightClientRequest,
+        objects: Vec<LightClientObject>,
+    ) -> Result<(), String> {
+        let (reply, answer) = oneshot::channel();
+        let command = Command::Served {
+            url: url.to_string(),
+            request: request.clone(),
+            objects,
+            reply,
+        };
+        if self.commands.clone().send(command).await.is_err() {
+            return Err(FetchError::Stopped.to_string());
+        }
+        match answer.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err((_, reason))) => Err(reason),
+            Err(_) => Err(FetchError::Stopped.to_string()),
+        }
+    }
+
+    async fn emit(&self, event: Event) {
+        let _ = self.commands.clone().send(Command::Emit(event)).await;
+    }
+
+    /// Connected peers that completed Status.
+    async fn peers_with_status(&self) -> usize {
+        self.peers()
+            .await
+            .iter()
+            .filter(|peer| peer.connected && peer.head_slot.is_some())
+            .count()
+    }
+
+    /// Light-client objects for `request` and where they came from: from peers alone, or under
+    /// `Config::source_policy` when Beacon-API sources are configured (a call then fails only
+    /// when every source failed).
+    pub async fn fetch_sourced(
+        &self,
+        request: LightClientRequest,
+    ) -> Result<Sourced<Vec<LightClientObject>>, ClientError> {
+        if self.sources.rpc.is_empty() {
+            return self.ask_peers(request).await;
+        }
+        let budget = self.sources.p2p_budget;
+        // With no peer to ask, waiting for one is the budget spent for nothing.
+        let no_peer = self.peers_with_status().await == 0;
+        let result = match self.sources.policy {
+            SourcePolicy::P2pFirst => {
+                let budget = if no_peer { Duration::ZERO } else { budget };
+                let primary = self.ask_peers(request.clone());
+                first_answer(primary, self.ask_rpc(request), budget).await
+            }
+            SourcePolicy::RpcFirst => {
+                let primary = self.ask_rpc(request.clone());
+                first_answer(primary, self.ask_peers(request), budget).await
+            }
+            SourcePolicy::Race => {
+                let primary = self.ask_peers(request.clone());
+                first_answer(primary, self.ask_rpc(request), Duration::ZERO).await
+            }
+        };
+        match result {
+            Ok((sourced, won)) => {
+                tracing::info!(source = ?sourced.source, "answered");
+                let kind = sourced.source.kind();
+                if let Some(from) = self.sources.switched_to(kind) {
+                    let reason = match won {
+                        Won::Secondary {
+                            primary_failed: true,
+                        } => format!("{from} failed"),
+                        Won::Secondary { .. } if no_peer && from == "p2p" => {
+                            "no peer connected".to_string()
+                        }
+                        Won::Secondary { .. } if self.sources.policy == SourcePolicy::Race => {
+                            format!("{kind} answered first")
+                        }
+                        Won::Secondary { .. } => {
+                            format!("{from} did not answer within {} ms", budget.as_millis())
+                        }
+                        Won::Primary => format!("{kind} answers again"),
+                    };
+                    tracing::info!(from, to = kind, %reason, "source switched");
+                    self.emit(Event::SourceSwitched {
+                        from,
+                        to: kind,
+                        reason,
+                    })
+                    .await;
+                }
+                Ok(sourced)
+            }
+            Err((first, second)) => {
+                let (p2p, rpc) = match self.sources.policy {
+                    SourcePolicy::RpcFirst => (second, first),
+                    _ => (first, second),
+                };
+                Err(ClientError::AllSources {
+                    p2p: Box::new(p2p),
+                    rpc: Box::new(rpc),
+                })
+            }
+        }
+    }
+
+    /// What each source did so far: p2p, then each Beacon-API source (`Config::rpc`).
+    pub fn sources(&self) -> Vec<SourceReport> {
+        self.sources.reports()
     }
 
     async fn fetch_blocks(

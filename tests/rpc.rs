@@ -74,6 +74,39 @@ async fn the_rest_api_gives_what_peers_give() {
         Err(RpcError::Unsupported(_))
     ));
     client.shutdown().await;
+
+    // The CLI with the Beacon API alone prints what it prints over p2p.
+    let fetch = |source: Vec<String>| {
+        let devnet = devnet_dir().display().to_string();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_beacon-p2p"))
+                .args(["fetch", "--testnet-dir", &devnet, "--timeout", "20"])
+                .args(source)
+                .arg("finality-update")
+                .output()
+                .unwrap()
+        })
+    };
+    let over_rpc = fetch(vec![
+        "--rpc".into(),
+        rpc.url().into(),
+        "--no-discovery".into(),
+    ])
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&over_rpc.stderr);
+    assert!(over_rpc.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Rpc"),
+        "the log says where it came from: {stderr}"
+    );
+    let over_p2p = fetch(vec!["--peer".into(), peer.multiaddr.clone()])
+        .await
+        .unwrap();
+    assert!(over_p2p.status.success());
+    let over_rpc: serde_json::Value = serde_json::from_slice(&over_rpc.stdout).unwrap();
+    let over_p2p: serde_json::Value = serde_json::from_slice(&over_p2p.stdout).unwrap();
+    assert_eq!(over_rpc, over_p2p);
 }
 
 /// A server that answers every request with `body` (status 200), once per connection.

@@ -115,7 +115,7 @@ async fn fetch(args: FetchArgs) -> Result<(), CliError> {
         })
         .transpose()?;
     let mut peers = args.peers.clone();
-    let bootnodes = if args.bootnodes.is_empty() && peers.is_empty() && args.rpc.is_empty() {
+    let bootnodes = if args.bootnodes.is_empty() && peers.is_empty() {
         chain.bootnodes.clone()
     } else {
         args.bootnodes.clone()

@@ -235,18 +235,9 @@ fn discv5_takes_a_free_port_when_a_beacon_node_holds_the_default_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discv5_finds_the_peer_relay_reaches_it_and_routes_match_fetch() {
-    // The test peer's identity, also the key of the discv5 node that advertises it.
-    let secret = common::discovery::fresh_secret(0);
-    let peer = TestPeer::start(&[
-        "--private-key-hex",
-        &hex::encode(secret),
-        "--slot-ms",
-        "600000",
-        "--no-gossip",
-    ]);
-    let peer_port: u16 = peer.multiaddr.split('/').nth(4).unwrap().parse().unwrap();
+    // The test peer, and a discv5 node with its identity that advertises it.
     let chain = devnet_chain();
-    let (mut advertiser, record) = common::discovery::advertising(secret, peer_port, &chain).await;
+    let (peer, mut advertiser, record) = common::discovery::advertised_peer(&chain).await;
 
     let testnet = devnet_dir().display().to_string();
     let bridge = BridgeProcess::start(&[

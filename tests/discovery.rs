@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use beacon_p2p::chain::ChainConfig;
-use common::discovery::{advertising, bootnode_knowing, fresh_secret};
-use common::peer::TestPeer;
+use common::discovery::{advertised_peer, bootnode_knowing, fresh_secret};
 use common::*;
 use serde_json::Value;
 
@@ -51,17 +50,8 @@ fn fetch_args(dir: &Path, extra: &[&str]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fetch_finds_the_peer_from_a_boot_enr_alone() {
-    let secret = fresh_secret(0);
-    let peer = TestPeer::start(&[
-        "--private-key-hex",
-        &hex::encode(secret),
-        "--slot-ms",
-        "600000",
-        "--no-gossip",
-    ]);
-    let peer_port: u16 = peer.multiaddr.split('/').nth(4).unwrap().parse().unwrap();
     let chain = ChainConfig::from_directory(&devnet_dir()).unwrap();
-    let (_advertiser, record) = advertising(secret, peer_port, &chain).await;
+    let (peer, _advertiser, record) = advertised_peer(&chain).await;
     let (_bootnode, boot) = bootnode_knowing(&record).await;
     assert!(boot.tcp4().is_none(), "the bootnode is no peer to dial");
     let dir = testnet_dir_with_bootnode(&boot.to_base64());

@@ -168,19 +168,21 @@ pub struct Client {
 impl Client {
     /// Starts the node task with `config`.
     pub fn start(config: Config) -> Result<Client, ClientError> {
-        Client::check_rpc(&config)?;
+        if let Some(Err(error)) = Client::rpc_sources(&config).find(Result::is_err) {
+            return Err(ClientError::InvalidArgument(error.to_string()));
+        }
         let swarm = build_swarm(&config).map_err(ClientError::Start)?;
         Ok(Client::start_with_swarm(swarm, config))
     }
 
-    /// The Beacon-API sources of `config`, or why one is not a URL.
-    fn check_rpc(config: &Config) -> Result<Vec<crate::rpc::RpcSource>, ClientError> {
+    /// The Beacon-API sources of `config`, each or why its URL is not one.
+    fn rpc_sources(
+        config: &Config,
+    ) -> impl Iterator<Item = Result<crate::rpc::RpcSource, crate::rpc::RpcError>> + '_ {
         config
             .rpc
             .iter()
             .map(|url| crate::rpc::RpcSource::new(url, config.request_timeout))
-            .collect::<Result<_, _>>()
-            .map_err(|error| ClientError::InvalidArgument(error.to_string()))
     }
 
     /// Starts the node task over a swarm the caller built — another transport (a WebSocket
@@ -193,18 +195,12 @@ impl Client {
         let chain = config.chain.clone();
         let clock = config.clock;
         // `start` refused bad URLs; here (a caller's own swarm) they are left out with a log.
-        let rpc = config
-            .rpc
-            .iter()
-            .filter_map(
-                |url| match crate::rpc::RpcSource::new(url, config.request_timeout) {
-                    Ok(source) => Some(source),
-                    Err(error) => {
-                        tracing::warn!(%error, "Beacon-API source left out");
-                        None
-                    }
-                },
-            )
+        let rpc = Client::rpc_sources(&config)
+            .filter_map(|source| {
+                source
+                    .inspect_err(|error| tracing::warn!(%error, "Beacon-API source left out"))
+                    .ok()
+            })
             .collect();
         let sources = Sources::new(rpc, config.source_policy, config.p2p_budget);
         crate::platform::spawn(Node::new(swarm, config).run(receiver));
@@ -276,7 +272,7 @@ impl Client {
             let url = source.url().to_string();
             let start = web_time::Instant::now();
             let refused = match source.fetch(&self.chain, &request).await {
-                Ok(objects) => match self.served(&url, &request, objects.clone()).await {
+                Ok(objects) => match self.served(&url, &request, objects.clone()).await? {
                     Ok(()) => {
                         self.sources.answered(&url, "rpc", start);
                         return Ok(Sourced {
@@ -308,13 +304,14 @@ impl Client {
         Err(ClientError::Rpc(failures.join("; ")))
     }
 
-    /// Hands what a Beacon-API source answered to the node; why it was refused, if it was.
+    /// Hands what a Beacon-API source answered to the node: `Ok(Err(reason))` when the node
+    /// refused it, `Err` when the node has stopped (no judgement on the source).
     async fn served(
         &self,
         url: &str,
         request: &LightClientRequest,
         objects: Vec<LightClientObject>,
-    ) -> Result<(), String> {
+    ) -> Result<Result<(), String>, ClientError> {
         let (reply, answer) = oneshot::channel();
         let command = Command::Served {
             url: url.to_string(),
@@ -322,14 +319,13 @@ impl Client {
             objects,
             reply,
         };
-        if self.commands.clone().send(command).await.is_err() {
-            return Err(FetchError::Stopped.to_string());
-        }
-        match answer.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err((_, reason))) => Err(reason),
-            Err(_) => Err(FetchError::Stopped.to_string()),
-        }
+        self.commands
+            .clone()
+            .send(command)
+            .await
+            .map_err(|_| FetchError::Stopped)?;
+        let judged = answer.await.map_err(|_| FetchError::Stopped)?;
+        Ok(judged.map_err(|(_, reason)| reason))
     }
 
     async fn emit(&self, event: Event) {
@@ -356,8 +352,10 @@ impl Client {
             return self.ask_peers(request).await;
         }
         let budget = self.sources.p2p_budget;
-        // With no peer to ask, waiting for one is the budget spent for nothing.
-        let no_peer = self.peers_with_status().await == 0;
+        // With no peer to ask, waiting for one is the budget spent for nothing (p2p first only:
+        // the other policies do not wait for peers).
+        let no_peer =
+            self.sources.policy == SourcePolicy::P2pFirst && self.peers_with_status().await == 0;
         let result = match self.sources.policy {
             SourcePolicy::P2pFirst => {
                 let budget = if no_peer { Duration::ZERO } else { budget };
@@ -382,9 +380,7 @@ impl Client {
                         Won::Secondary {
                             primary_failed: true,
                         } => format!("{from} failed"),
-                        Won::Secondary { .. } if no_peer && from == "p2p" => {
-                            "no peer connected".to_string()
-                        }
+                        Won::Secondary { .. } if no_peer => "no peer connected".to_string(),
                         Won::Secondary { .. } if self.sources.policy == SourcePolicy::Race => {
                             format!("{kind} answered first")
                         }

@@ -33,6 +33,22 @@ async fn start(record: Enr, key: CombinedKey, udp: tokio::net::UdpSocket) -> Dis
     node
 }
 
+/// A test peer replaying the devnet capture (no gossip, ten-minute slots) under a fresh key, and
+/// a discv5 node with that key advertising its TCP port on our fork.
+pub async fn advertised_peer(chain: &ChainConfig) -> (super::peer::TestPeer, Discv5, Enr) {
+    let secret = fresh_secret(0);
+    let peer = super::peer::TestPeer::start(&[
+        "--private-key-hex",
+        &hex::encode(secret),
+        "--slot-ms",
+        "600000",
+        "--no-gossip",
+    ]);
+    let peer_port: u16 = peer.multiaddr.split('/').nth(4).unwrap().parse().unwrap();
+    let (advertiser, record) = advertising(secret, peer_port, chain).await;
+    (peer, advertiser, record)
+}
+
 /// A discv5 node keyed with the test peer's `secret`, advertising its TCP port on our fork.
 pub async fn advertising(secret: [u8; 32], tcp_port: u16, chain: &ChainConfig) -> (Discv5, Enr) {
     let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();

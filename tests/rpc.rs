@@ -270,7 +270,13 @@ async fn calls_switch_to_the_beacon_api_when_peers_go_and_back_when_they_return(
         .fetch_sourced(LightClientRequest::FinalityUpdate)
         .await
         .unwrap();
-    assert_eq!(first.source, DataSource::P2p);
+    assert_eq!(
+        first.source,
+        DataSource::P2p {
+            peer: Some(peer.peer_id.clone())
+        },
+        "the peer that answered is named"
+    );
 
     // The peer goes: calls keep succeeding, over the Beacon API, and the switch is an event.
     let peer_id = peer.peer_id.clone();
@@ -314,7 +320,7 @@ async fn calls_switch_to_the_beacon_api_when_peers_go_and_back_when_they_return(
             .fetch_sourced(LightClientRequest::FinalityUpdate)
             .await
             .unwrap();
-        if answer.source == DataSource::P2p {
+        if matches!(answer.source, DataSource::P2p { .. }) {
             back = true;
             break;
         }
@@ -340,7 +346,11 @@ async fn calls_switch_to_the_beacon_api_when_peers_go_and_back_when_they_return(
         .fetch_sourced(LightClientRequest::OptimisticUpdate)
         .await
         .unwrap();
-    assert_eq!(answer.source, DataSource::P2p);
+    assert!(
+        matches!(answer.source, DataSource::P2p { .. }),
+        "{:?}",
+        answer.source
+    );
     client.shutdown().await;
     drop(peer);
 }
@@ -390,7 +400,124 @@ async fn a_beacon_api_whose_data_does_not_verify_is_flagged_and_demoted() {
         .fetch_sourced(LightClientRequest::FinalityUpdate)
         .await
         .unwrap();
-    assert_eq!(answer.source, DataSource::P2p);
+    assert!(
+        matches!(answer.source, DataSource::P2p { .. }),
+        "{:?}",
+        answer.source
+    );
     assert_eq!(client.sources()[1].misbehaved, 1);
     client.shutdown().await;
+}
+
+/// `beacon-p2p bridge` with `--rpc`, killed on drop.
+struct BridgeWithRpc {
+    child: std::process::Child,
+    listen: std::net::SocketAddr,
+}
+
+impl BridgeWithRpc {
+    fn start(peer: &TestPeer, rpc: &str) -> BridgeWithRpc {
+        use std::io::BufRead as _;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_beacon-p2p"))
+            .arg("bridge")
+            .arg("--testnet-dir")
+            .arg(devnet_dir())
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--no-discovery",
+                "--allow-private",
+            ])
+            .args([
+                "--peer",
+                &peer.multiaddr,
+                "--rpc",
+                rpc,
+                "--p2p-budget-ms",
+                "500",
+            ])
+            .args(["--timeout", "10"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let hello: serde_json::Value = serde_json::from_str(&first).expect("the bridge's line");
+        BridgeWithRpc {
+            listen: hello["listen"].as_str().unwrap().parse().unwrap(),
+            child,
+        }
+    }
+}
+
+impl Drop for BridgeWithRpc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_bridge_with_rpc_says_which_source_served_each_answer() {
+    use common::http::get;
+    let peer = TestPeer::start(&["--no-gossip", "--slot-ms", "600000"]);
+    let api = TestPeer::start(&["--rest-port", "0", "--no-gossip", "--slot-ms", "600000"]);
+    let url = format!("http://{}", api.rest.clone().unwrap());
+    let bridge = BridgeWithRpc::start(&peer, &url);
+    // Offered once the bridge's client completed Status with it.
+    let mut offered = false;
+    for _ in 0..100 {
+        let peers = get(bridge.listen, "/peers", &[]).await.json();
+        if peers
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["peerId"] == peer.peer_id.as_str())
+        {
+            offered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(offered, "the bridge offers the peer");
+
+    let route = "/eth/v1/beacon/light_client/updates?start_period=1&count=2";
+    let first = get(bridge.listen, route, &[]).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    let by_peer = format!("p2p; peer={}", peer.peer_id);
+    assert_eq!(first.header("beacon-p2p-source"), Some(by_peer.as_str()));
+    let peers = get(bridge.listen, "/peers", &[]).await.json();
+    let entry = peers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["peerId"] == peer.peer_id.as_str())
+        .unwrap();
+    assert_eq!(entry["served"], 1, "{entry}");
+
+    // The peer goes: the same route is answered from the Beacon API, and says so.
+    drop(peer);
+    let second = get(bridge.listen, route, &[]).await;
+    assert_eq!(second.status, 200, "{}", second.text());
+    let by_rpc = format!("rpc; url={url}");
+    assert_eq!(second.header("beacon-p2p-source"), Some(by_rpc.as_str()));
+    assert_eq!(second.json(), first.json(), "the same capture");
+
+    let metrics = get(bridge.listen, "/metrics", &[]).await.text();
+    for line in [
+        "bridge_served_total{route=\"updates\",source=\"p2p\"} 1".to_string(),
+        format!("bridge_served_total{{route=\"updates\",source=\"{url}\"}} 1"),
+        "bridge_source_answers_total{source=\"p2p\",kind=\"p2p\"} 1".to_string(),
+        format!("bridge_source_answers_total{{source=\"{url}\",kind=\"rpc\"}} 1"),
+        format!("bridge_source_demoted{{source=\"{url}\",kind=\"rpc\"}} 0"),
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "{line} not in\n{metrics}"
+        );
+    }
+    drop(api);
 }

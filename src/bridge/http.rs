@@ -24,7 +24,7 @@ use tokio::time::Instant;
 
 use super::relay::{self, Refusal};
 use super::Shared;
-use crate::client::{BlockId, ClientError, Event, FetchedBlock};
+use crate::client::{BlockId, ClientError, DataSource, Event, FetchedBlock, Sourced};
 use crate::node::FetchError;
 use crate::primitives::Root;
 use crate::types::{LightClientObject, MAX_REQUEST_LIGHT_CLIENT_UPDATES};
@@ -78,7 +78,10 @@ async fn healthz() -> &'static str {
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
-    let text = shared.metrics.render(&shared.limits, &shared.table);
+    let sources = shared.client.sources();
+    let text = shared
+        .metrics
+        .render(&shared.limits, &shared.table, &sources);
     (
         [(
             header::CONTENT_TYPE,
@@ -129,9 +132,27 @@ fn seconds_per_slot(slot_duration_ms: u64) -> serde_json::Value {
     }
 }
 
+/// A `/peers` entry: the table's, and how many light-client answers of the bridge's routes the
+/// peer's data made.
+#[derive(serde::Serialize)]
+struct OfferedPeer {
+    #[serde(flatten)]
+    peer: super::table::TablePeer,
+    served: u64,
+}
+
 async fn peers(State(shared): State<Arc<Shared>>) -> Response {
     let start = Instant::now();
-    let body = axum::Json(shared.table.offered()).into_response();
+    let offered: Vec<OfferedPeer> = shared
+        .table
+        .offered()
+        .into_iter()
+        .map(|peer| OfferedPeer {
+            served: shared.metrics.served_by(&peer.peer_id),
+            peer,
+        })
+        .collect();
+    let body = axum::Json(offered).into_response();
     shared.metrics.observe("peers", 200, start.elapsed());
     body
 }
@@ -216,8 +237,43 @@ fn wants_ssz(headers: &HeaderMap) -> bool {
         })
 }
 
-fn fetch_error(error: ClientError) -> Response {
-    let status = match &error {
+/// The response header naming where a light-client answer's data came from
+/// (`p2p; peer=<id>`, `p2p`, `rpc; url=<url>`).
+const SOURCE_HEADER: &str = "beacon-p2p-source";
+
+/// `response` with the source header, counted for `/metrics` and `/peers`.
+fn from_source(
+    shared: &Shared,
+    route: &'static str,
+    source: &DataSource,
+    mut response: Response,
+) -> Response {
+    shared.metrics.served(route, source);
+    if let Ok(value) = HeaderValue::from_str(&source.to_string()) {
+        response
+            .headers_mut()
+            .insert(header::HeaderName::from_static(SOURCE_HEADER), value);
+    }
+    response
+}
+
+/// One sourced object as the Beacon API serves it, or the error.
+fn sourced_response(
+    shared: &Shared,
+    route: &'static str,
+    result: Result<Sourced<LightClientObject>, ClientError>,
+    ssz: bool,
+) -> Response {
+    match result {
+        Ok(Sourced { data, source }) => {
+            from_source(shared, route, &source, object_response(data, ssz))
+        }
+        Err(error) => fetch_error(error),
+    }
+}
+
+fn error_status(error: &ClientError) -> StatusCode {
+    match error {
         ClientError::Fetch(FetchError::Unavailable(_)) | ClientError::NotFound(_) => {
             StatusCode::NOT_FOUND
         }
@@ -226,9 +282,15 @@ fn fetch_error(error: ClientError) -> Response {
         | ClientError::InvalidArgument(_) => StatusCode::BAD_REQUEST,
         ClientError::Fetch(FetchError::NoPeerAnswered { .. })
         | ClientError::Fetch(FetchError::NoPeerServes { .. }) => StatusCode::SERVICE_UNAVAILABLE,
+        ClientError::Rpc(_) => StatusCode::BAD_GATEWAY,
+        // Peers decide, as for the error code: the Beacon API is the fallback.
+        ClientError::AllSources { p2p, .. } => error_status(p2p),
         _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    api_error(status, error.to_string())
+    }
+}
+
+fn fetch_error(error: ClientError) -> Response {
+    api_error(error_status(&error), error.to_string())
 }
 
 fn version_header(object: &LightClientObject) -> HeaderValue {
@@ -318,10 +380,8 @@ async fn bootstrap(
                 )
             }
         };
-        match shared.client.bootstrap(root).await {
-            Ok(object) => object_response(object, wants_ssz(&headers)),
-            Err(error) => fetch_error(error),
-        }
+        let result = shared.client.bootstrap_sourced(root).await;
+        sourced_response(&shared, "bootstrap", result, wants_ssz(&headers))
     })
     .await
 }
@@ -380,11 +440,15 @@ async fn updates(
                 format!("count must be 1..={MAX_REQUEST_LIGHT_CLIENT_UPDATES}"),
             );
         }
-        let updates = match shared.client.updates(start, count).await {
+        let sourced = match shared.client.updates_sourced(start, count).await {
             Ok(updates) => updates,
             Err(error) => return fetch_error(error),
         };
-        if wants_ssz(&headers) {
+        // At most 128 periods: one request, one source.
+        let source = sourced.first().map(|update| update.source.clone());
+        let updates: Vec<LightClientObject> =
+            sourced.into_iter().map(|update| update.data).collect();
+        let response = if wants_ssz(&headers) {
             // Beacon API: each chunk is `response_chunk_len` (u64 LE, length of context +
             // payload) ‖ fork digest of the attested slot ‖ SSZ.
             let chain = shared.client.chain();
@@ -402,6 +466,10 @@ async fn updates(
                 .map(|update| update.to_beacon_api_json().clone())
                 .collect();
             axum::Json(Value::Array(items)).into_response()
+        };
+        match source {
+            Some(source) => from_source(&shared, "updates", &source, response),
+            None => response,
         }
     })
     .await
@@ -409,20 +477,16 @@ async fn updates(
 
 async fn finality_update(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     timed(&shared, "finality_update", async {
-        match shared.client.finality_update().await {
-            Ok(object) => object_response(object, wants_ssz(&headers)),
-            Err(error) => fetch_error(error),
-        }
+        let result = shared.client.finality_update_sourced().await;
+        sourced_response(&shared, "finality_update", result, wants_ssz(&headers))
     })
     .await
 }
 
 async fn optimistic_update(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     timed(&shared, "optimistic_update", async {
-        match shared.client.optimistic_update().await {
-            Ok(object) => object_response(object, wants_ssz(&headers)),
-            Err(error) => fetch_error(error),
-        }
+        let result = shared.client.optimistic_update_sourced().await;
+        sourced_response(&shared, "optimistic_update", result, wants_ssz(&headers))
     })
     .await
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::relay::{CloseReason, Refusal};
 use super::table::PeerTable;
 use super::Limits;
+use crate::client::{DataSource, SourceReport};
 
 /// Routes whose latency is recorded.
 pub const ROUTES: [&str; 6] = [
@@ -39,6 +40,10 @@ pub struct Metrics {
     refusals: Mutex<BTreeMap<&'static str, u64>>,
     closes: Mutex<BTreeMap<&'static str, u64>>,
     latencies: Mutex<Latencies>,
+    /// Answers of the light-client routes, per (route, source name).
+    served: Mutex<BTreeMap<(&'static str, String), u64>>,
+    /// Answers of the light-client routes, per peer id that sent the data.
+    served_by_peer: Mutex<BTreeMap<String, u64>>,
 }
 
 fn bump(map: &Mutex<BTreeMap<&'static str, u64>>, key: &'static str) {
@@ -73,8 +78,32 @@ impl Metrics {
         entry.1 += took.as_micros().min(u64::MAX as u128) as u64;
     }
 
+    /// Counts an answer of `route` that `source` gave.
+    pub fn served(&self, route: &'static str, source: &DataSource) {
+        let mut served = self.served.lock().unwrap_or_else(|p| p.into_inner());
+        *served
+            .entry((route, source.name().to_string()))
+            .or_default() += 1;
+        if let DataSource::P2p { peer: Some(peer) } = source {
+            let mut by_peer = self
+                .served_by_peer
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            *by_peer.entry(peer.clone()).or_default() += 1;
+        }
+    }
+
+    /// Answers of the light-client routes whose data `peer_id` sent.
+    pub fn served_by(&self, peer_id: &str) -> u64 {
+        let by_peer = self
+            .served_by_peer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        by_peer.get(peer_id).copied().unwrap_or_default()
+    }
+
     /// The Prometheus text.
-    pub fn render(&self, limits: &Limits, table: &PeerTable) -> String {
+    pub fn render(&self, limits: &Limits, table: &PeerTable, sources: &[SourceReport]) -> String {
         let mut out = String::new();
         let gauge = |out: &mut String, name: &str, help: &str, value: u64| {
             let _ = writeln!(
@@ -156,6 +185,7 @@ impl Metrics {
             "Peers in the table, offered or not.",
             table.all().len() as u64,
         );
+        self.render_sources(&mut out, sources);
         let _ = writeln!(
             out,
             "# HELP bridge_limit Configured relay limits.\n# TYPE bridge_limit gauge"
@@ -183,5 +213,85 @@ impl Metrics {
             );
         }
         out
+    }
+}
+
+/// A per-source series: name, type, help and how to read it off a report.
+type SourceSeries = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&SourceReport) -> f64,
+);
+
+/// A Prometheus label value: quotes, backslashes and newlines escaped.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+impl Metrics {
+    /// Which source served which route, and what each source did (`Client::sources`).
+    fn render_sources(&self, out: &mut String, sources: &[SourceReport]) {
+        let _ = writeln!(
+            out,
+            "# HELP bridge_served_total Light-client route answers, by route and the source of their data.\n# TYPE bridge_served_total counter"
+        );
+        {
+            let served = self.served.lock().unwrap_or_else(|p| p.into_inner());
+            for ((route, source), count) in served.iter() {
+                let _ = writeln!(
+                    out,
+                    "bridge_served_total{{route=\"{route}\",source=\"{}\"}} {count}",
+                    label(source)
+                );
+            }
+        }
+        let series: [SourceSeries; 5] = [
+            (
+                "bridge_source_answers_total",
+                "counter",
+                "Calls a source answered.",
+                |r| r.answers as f64,
+            ),
+            (
+                "bridge_source_failures_total",
+                "counter",
+                "Calls a source failed.",
+                |r| r.failures as f64,
+            ),
+            (
+                "bridge_source_misbehaved_total",
+                "counter",
+                "Answers refused as lies (did not verify, or older than proved).",
+                |r| r.misbehaved as f64,
+            ),
+            (
+                "bridge_source_latency_mean_ms",
+                "gauge",
+                "Mean time of a source's answers.",
+                |r| r.mean_latency_ms,
+            ),
+            (
+                "bridge_source_demoted",
+                "gauge",
+                "Whether a source is skipped now for misbehaving.",
+                |r| f64::from(u8::from(r.demoted)),
+            ),
+        ];
+        for (name, kind, help, value) in series {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            for report in sources {
+                let _ = writeln!(
+                    out,
+                    "{name}{{source=\"{}\",kind=\"{}\"}} {}",
+                    label(&report.source),
+                    report.kind,
+                    value(report)
+                );
+            }
+        }
     }
 }

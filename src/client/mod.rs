@@ -14,7 +14,8 @@ pub use self::sources::{DataSource, SourcePolicy, SourceReport, Sourced};
 use crate::chain::{ChainConfig, Clock};
 use crate::node::peers::PeerInfo;
 use crate::node::{
-    build_swarm, Command, FetchError, Fetched, KnownHeaders, LightClientRequest, Node, NodeEvent,
+    build_swarm, Answer, Command, FetchError, Fetched, KnownHeaders, LightClientRequest, Node,
+    NodeEvent,
 };
 pub use crate::node::{VerifiedHead, VerifiedHeads};
 use crate::primitives::{Root, Slot};
@@ -222,7 +223,7 @@ impl Client {
         self.clock
     }
 
-    async fn request(&self, request: LightClientRequest) -> Result<Fetched, ClientError> {
+    async fn request(&self, request: LightClientRequest) -> Result<Answer, ClientError> {
         let (reply, answer) = oneshot::channel();
         self.commands
             .clone()
@@ -232,13 +233,6 @@ impl Client {
         Ok(answer.await.map_err(|_| FetchError::Stopped)??)
     }
 
-    async fn fetch(
-        &self,
-        request: LightClientRequest,
-    ) -> Result<Vec<LightClientObject>, ClientError> {
-        Ok(self.fetch_sourced(request).await?.data)
-    }
-
     /// Light-client objects from peers, timed for [`Client::sources`].
     async fn ask_peers(
         &self,
@@ -246,18 +240,26 @@ impl Client {
     ) -> Result<Sourced<Vec<LightClientObject>>, ClientError> {
         let start = web_time::Instant::now();
         let result = match self.request(request).await {
-            Ok(Fetched::Objects(objects)) => Ok(objects),
+            Ok(Answer {
+                fetched: Fetched::Objects(objects),
+                peer,
+            }) => Ok((objects, peer)),
             // The node answers light-client requests with objects only.
-            Ok(Fetched::Blocks(_)) => Err(FetchError::Stopped.into()),
+            Ok(Answer {
+                fetched: Fetched::Blocks(_),
+                ..
+            }) => Err(FetchError::Stopped.into()),
             Err(error) => Err(error),
         };
         match &result {
             Ok(_) => self.sources.answered("p2p", "p2p", start),
             Err(error) => self.sources.failed("p2p", "p2p", &error.to_string()),
         }
-        result.map(|data| Sourced {
+        result.map(|(data, peer)| Sourced {
             data,
-            source: DataSource::P2p,
+            source: DataSource::P2p {
+                peer: peer.map(|peer| peer.to_string()),
+            },
         })
     }
 
@@ -421,7 +423,7 @@ impl Client {
         &self,
         request: LightClientRequest,
     ) -> Result<Vec<SignedBeaconBlock>, ClientError> {
-        match self.request(request).await? {
+        match self.request(request).await?.fetched {
             Fetched::Blocks(blocks) => Ok(blocks),
             // The node answers block requests with blocks only.
             Fetched::Objects(_) => Err(FetchError::Stopped.into()),
@@ -504,17 +506,28 @@ impl Client {
         Ok(FetchedBlock { block, finalized })
     }
 
-    async fn fetch_one(
+    async fn fetch_one_sourced(
         &self,
         request: LightClientRequest,
-    ) -> Result<LightClientObject, ClientError> {
-        let mut objects = self.fetch(request).await?;
-        Ok(objects.swap_remove(0))
+    ) -> Result<Sourced<LightClientObject>, ClientError> {
+        let mut sourced = self.fetch_sourced(request).await?;
+        Ok(Sourced {
+            data: sourced.data.swap_remove(0),
+            source: sourced.source,
+        })
     }
 
     /// `LightClientBootstrap` for a (finalized, checkpoint) block root.
     pub async fn bootstrap(&self, block_root: Root) -> Result<LightClientObject, ClientError> {
-        self.fetch_one(LightClientRequest::Bootstrap(block_root))
+        Ok(self.bootstrap_sourced(block_root).await?.data)
+    }
+
+    /// [`Client::bootstrap`] and where it came from.
+    pub async fn bootstrap_sourced(
+        &self,
+        block_root: Root,
+    ) -> Result<Sourced<LightClientObject>, ClientError> {
+        self.fetch_one_sourced(LightClientRequest::Bootstrap(block_root))
             .await
     }
 
@@ -526,6 +539,17 @@ impl Client {
         start_period: u64,
         count: u64,
     ) -> Result<Vec<LightClientObject>, ClientError> {
+        let updates = self.updates_sourced(start_period, count).await?;
+        Ok(updates.into_iter().map(|update| update.data).collect())
+    }
+
+    /// [`Client::updates`], each with where it came from (requests of 128 may come from
+    /// different sources).
+    pub async fn updates_sourced(
+        &self,
+        start_period: u64,
+        count: u64,
+    ) -> Result<Vec<Sourced<LightClientObject>>, ClientError> {
         let end = start_period
             .checked_add(count)
             .ok_or_else(|| ClientError::Updates("period range overflows".into()))?;
@@ -534,13 +558,16 @@ impl Client {
         while next < end {
             let batch = (end - next).min(MAX_REQUEST_LIGHT_CLIENT_UPDATES);
             let got = self
-                .fetch(LightClientRequest::UpdatesByRange {
+                .fetch_sourced(LightClientRequest::UpdatesByRange {
                     start_period: next,
                     count: batch,
                 })
                 .await?;
-            let received = got.len() as u64;
-            updates.extend(got);
+            let received = got.data.len() as u64;
+            updates.extend(got.data.into_iter().map(|data| Sourced {
+                data,
+                source: got.source.clone(),
+            }));
             next += received;
             if received < batch {
                 break;
@@ -549,14 +576,28 @@ impl Client {
         Ok(updates)
     }
 
-    /// The latest `LightClientFinalityUpdate` a peer has.
+    /// The latest `LightClientFinalityUpdate` a peer (or Beacon-API source) has.
     pub async fn finality_update(&self) -> Result<LightClientObject, ClientError> {
-        self.fetch_one(LightClientRequest::FinalityUpdate).await
+        Ok(self.finality_update_sourced().await?.data)
     }
 
-    /// The latest `LightClientOptimisticUpdate` a peer has.
+    /// [`Client::finality_update`] and where it came from.
+    pub async fn finality_update_sourced(&self) -> Result<Sourced<LightClientObject>, ClientError> {
+        self.fetch_one_sourced(LightClientRequest::FinalityUpdate)
+            .await
+    }
+
+    /// The latest `LightClientOptimisticUpdate` a peer (or Beacon-API source) has.
     pub async fn optimistic_update(&self) -> Result<LightClientObject, ClientError> {
-        self.fetch_one(LightClientRequest::OptimisticUpdate).await
+        Ok(self.optimistic_update_sourced().await?.data)
+    }
+
+    /// [`Client::optimistic_update`] and where it came from.
+    pub async fn optimistic_update_sourced(
+        &self,
+    ) -> Result<Sourced<LightClientObject>, ClientError> {
+        self.fetch_one_sourced(LightClientRequest::OptimisticUpdate)
+            .await
     }
 
     /// Verifies from `checkpoint` from now on, and syncs: fetches its bootstrap (from a peer

@@ -25,7 +25,11 @@ pub const DEMOTION: Duration = Duration::from_secs(60);
 #[serde(tag = "source", rename_all = "lowercase")]
 pub enum DataSource {
     /// A peer, through the node.
-    P2p,
+    P2p {
+        /// The peer that answered (`None`: the node had the data already, from an earlier
+        /// answer or gossip).
+        peer: Option<String>,
+    },
     /// A Beacon-API source.
     Rpc {
         /// Its URL.
@@ -33,11 +37,31 @@ pub enum DataSource {
     },
 }
 
+/// `p2p; peer=<peer id>`, `p2p` (the node had it already) or `rpc; url=<url>`: the bridge's
+/// `beacon-p2p-source` response header.
+impl std::fmt::Display for DataSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DataSource::P2p { peer: Some(peer) } => write!(f, "p2p; peer={peer}"),
+            DataSource::P2p { peer: None } => f.write_str("p2p"),
+            DataSource::Rpc { url } => write!(f, "rpc; url={url}"),
+        }
+    }
+}
+
 impl DataSource {
+    /// The source as `Client::sources` names it: `"p2p"` or the Beacon-API URL.
+    pub fn name(&self) -> &str {
+        match self {
+            DataSource::P2p { .. } => "p2p",
+            DataSource::Rpc { url } => url,
+        }
+    }
+
     /// `"p2p"` or `"rpc"`.
     pub fn kind(&self) -> &'static str {
         match self {
-            DataSource::P2p => "p2p",
+            DataSource::P2p { .. } => "p2p",
             DataSource::Rpc { .. } => "rpc",
         }
     }

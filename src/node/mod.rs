@@ -49,7 +49,7 @@ use crate::primitives::{ForkDigest, Root};
 use crate::types::LightClientObject;
 
 pub use self::handshake::{GOODBYE_BAD_SCORE, GOODBYE_CLIENT_SHUTDOWN, GOODBYE_IRRELEVANT_NETWORK};
-pub use self::scheduler::{FetchError, Fetched, LightClientRequest};
+pub use self::scheduler::{Answer, FetchError, FetchReply, Fetched, LightClientRequest};
 pub use self::subscriptions::wanted_digests;
 pub use self::transport::{build_swarm, reach, relay_address, Reach, RelayAddressError};
 pub use self::verifier::{VerifiedHead, VerifiedHeads};
@@ -210,7 +210,7 @@ pub enum Command {
         /// What to fetch.
         request: LightClientRequest,
         /// Where the answer goes.
-        reply: oneshot::Sender<Result<Fetched, FetchError>>,
+        reply: FetchReply,
     },
     /// The newest headers the node learned from light-client data.
     Known(oneshot::Sender<KnownHeaders>),

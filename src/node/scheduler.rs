@@ -64,6 +64,28 @@ pub enum Fetched {
     Blocks(Vec<SignedBeaconBlock>),
 }
 
+/// Where a fetch's answer goes.
+pub type FetchReply = oneshot::Sender<Result<Answer, FetchError>>;
+
+/// A fetch's answer and the peer that sent it (`None`: the node had it already — a bootstrap it
+/// checked before, a recent update from gossip or an earlier request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// What the request got.
+    pub fetched: Fetched,
+    /// The peer that answered this request.
+    pub peer: Option<PeerId>,
+}
+
+impl Answer {
+    fn kept(fetched: Fetched) -> Answer {
+        Answer {
+            fetched,
+            peer: None,
+        }
+    }
+}
+
 impl LightClientRequest {
     /// Checks that `objects` answer this request, whoever sent them: a bootstrap is the one of
     /// the root asked for; updates are for consecutive periods from the start asked for, no more
@@ -280,7 +302,7 @@ impl FetchError {
 pub(super) struct PendingFetch {
     request: LightClientRequest,
     created: Instant,
-    pub(super) reply: oneshot::Sender<Result<Fetched, FetchError>>,
+    pub(super) reply: FetchReply,
     deadline: Instant,
     tried: Vec<PeerId>,
     attempts: Vec<String>,
@@ -395,11 +417,7 @@ impl RecentBootstraps {
 
 impl Node {
     /// Queues a fetch, or refuses it at once when the request itself is invalid.
-    pub(super) fn enqueue(
-        &mut self,
-        request: LightClientRequest,
-        reply: oneshot::Sender<Result<Fetched, FetchError>>,
-    ) {
+    pub(super) fn enqueue(&mut self, request: LightClientRequest, reply: FetchReply) {
         if let Some(reason) = request.invalid() {
             let _ = reply.send(Err(FetchError::InvalidRequest(reason)));
             return;
@@ -411,7 +429,7 @@ impl Node {
                 .as_ref()
                 .is_some_and(|verifier| verifier.wants_bootstrap(root));
             if let Some(object) = self.bootstraps.get(root).filter(|_| !for_the_store) {
-                let _ = reply.send(Ok(Fetched::Objects(vec![object.clone()])));
+                let _ = reply.send(Ok(Answer::kept(Fetched::Objects(vec![object.clone()]))));
                 return;
             }
         }
@@ -438,7 +456,9 @@ impl Node {
             return false;
         };
         let pending = self.queue.remove(index).expect("index in range");
-        let _ = pending.reply.send(Ok(Fetched::Objects(vec![object])));
+        let _ = pending
+            .reply
+            .send(Ok(Answer::kept(Fetched::Objects(vec![object]))));
         true
     }
 
@@ -602,7 +622,10 @@ impl Node {
                             self.bootstraps.insert(bootstrap.clone());
                         }
                     }
-                    let _ = pending.reply.send(Ok(fetched));
+                    let _ = pending.reply.send(Ok(Answer {
+                        fetched,
+                        peer: Some(peer),
+                    }));
                     return;
                 }
                 Err((outcome, detail)) => {

@@ -11,7 +11,7 @@ use beacon_p2p::node::discovery::DiscoveryConfig;
 use clap::Args;
 use libp2p::Multiaddr;
 
-use crate::cli::{print_json_line, CliError, ClockArgs, NetworkArgs};
+use crate::cli::{print_json_line, CliError, ClockArgs, NetworkArgs, SourceArgs};
 
 /// discv5's usual port, which every beacon node listens on too.
 const DEFAULT_DISCOVERY_LISTEN: SocketAddr =
@@ -23,6 +23,9 @@ pub struct BridgeArgs {
     network: NetworkArgs,
     #[command(flatten)]
     clock: ClockArgs,
+    // Beacon-API sources for the bridge's own light-client routes (the relay is p2p only).
+    #[command(flatten)]
+    sources: SourceArgs,
     /// HTTP listener (relay, Beacon-API routes, /peers, /metrics, demo page).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -102,7 +105,11 @@ async fn bridge(args: BridgeArgs) -> Result<(), CliError> {
     config.target_peers = args.target_peers.max(1);
     config.request_deadline = Duration::from_secs(args.timeout);
     config.clock = clock;
-    let client = Client::start(config).map_err(|e| CliError::Invalid(e.to_string()))?;
+    args.sources.apply(&mut config);
+    let client = Client::start(config).map_err(|error| match error {
+        beacon_p2p::client::ClientError::InvalidArgument(_) => CliError::Usage(error.to_string()),
+        _ => CliError::Invalid(error.to_string()),
+    })?;
 
     let mut bridge_config = BridgeConfig::new(args.listen);
     bridge_config.static_peers = args.peers;

@@ -106,6 +106,30 @@ impl ClockArgs {
     }
 }
 
+/// Beacon-API sources beside the peers (`fetch`, `bridge`).
+#[derive(Debug, Clone, Args)]
+pub struct SourceArgs {
+    /// A Beacon-API source (`http://host:5052`, repeatable): asked beside the peers under
+    /// --source-policy; with verification on, its answers are checked like a peer's.
+    #[arg(long = "rpc", value_name = "URL")]
+    pub rpc: Vec<String>,
+    /// Which kind of source a call asks first: p2p-first, rpc-first or race.
+    #[arg(long, value_name = "POLICY", default_value = "p2p-first")]
+    pub source_policy: beacon_p2p::client::SourcePolicy,
+    /// How long a call waits for the first kind of source before it asks the other too.
+    #[arg(long, value_name = "MS", default_value_t = 2000)]
+    pub p2p_budget_ms: u64,
+}
+
+impl SourceArgs {
+    /// Sets the sources and their policy in `config`.
+    pub fn apply(&self, config: &mut beacon_p2p::client::Config) {
+        config.rpc = self.rpc.clone();
+        config.source_policy = self.source_policy;
+        config.p2p_budget = std::time::Duration::from_millis(self.p2p_budget_ms);
+    }
+}
+
 /// Anything that stops a command.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {

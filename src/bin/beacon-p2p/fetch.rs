@@ -12,7 +12,7 @@ use futures::{FutureExt, StreamExt};
 use libp2p::Multiaddr;
 use serde_json::{json, Value};
 
-use crate::cli::{print_json_line, CliError, ClockArgs, NetworkArgs};
+use crate::cli::{print_json_line, CliError, ClockArgs, NetworkArgs, SourceArgs};
 
 #[derive(Debug, Args)]
 pub struct FetchArgs {
@@ -28,16 +28,8 @@ pub struct FetchArgs {
     /// dialed too.
     #[arg(long = "bootnode", value_name = "ENR")]
     bootnodes: Vec<String>,
-    /// A Beacon-API source (`http://host:5052`, repeatable): asked beside the peers under
-    /// --source-policy; with verification on, its answers are checked like a peer's.
-    #[arg(long = "rpc", value_name = "URL")]
-    rpc: Vec<String>,
-    /// Which kind of source a call asks first: p2p-first, rpc-first or race.
-    #[arg(long, value_name = "POLICY", default_value = "p2p-first")]
-    source_policy: beacon_p2p::client::SourcePolicy,
-    /// How long a call waits for the first kind of source before it asks the other too.
-    #[arg(long, value_name = "MS", default_value_t = 2000)]
-    p2p_budget_ms: u64,
+    #[command(flatten)]
+    sources: SourceArgs,
     /// Do not run discv5: dial --peer and the bootnodes' TCP addresses only.
     #[arg(long)]
     no_discovery: bool,
@@ -133,7 +125,7 @@ async fn fetch(args: FetchArgs) -> Result<(), CliError> {
         }
     }
     let discover = !args.no_discovery && !bootnodes.is_empty();
-    if peers.is_empty() && !discover && args.rpc.is_empty() {
+    if peers.is_empty() && !discover && args.sources.rpc.is_empty() {
         return Err(CliError::Usage(
             "no peer to dial: give --peer, --bootnode without --no-discovery, or --rpc".into(),
         ));
@@ -153,9 +145,7 @@ async fn fetch(args: FetchArgs) -> Result<(), CliError> {
     config.request_deadline = Duration::from_secs(args.timeout);
     config.request_timeout = Duration::from_secs(args.request_timeout);
     config.clock = clock;
-    config.rpc = args.rpc.clone();
-    config.source_policy = args.source_policy;
-    config.p2p_budget = Duration::from_millis(args.p2p_budget_ms);
+    args.sources.apply(&mut config);
     let client = Client::start(config).map_err(|error| match error {
         ClientError::InvalidArgument(_) => CliError::Usage(error.to_string()),
         _ => CliError::Invalid(error.to_string()),

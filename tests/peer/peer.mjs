@@ -3,13 +3,14 @@
 // CL req/resp handshake (status, ping, metadata, goodbye), the four light-client req/resp protocols
 // and light-client gossip, all served from the real devnet capture in ../data/devnet-capture.
 //
-// stdout: line 1 = {"peerId","multiaddr","protocols","muxers","forkDigest", ...} once listening,
+// stdout: line 1 = {"peerId","multiaddr","wsMultiaddr","protocols","muxers","forkDigest", ...} once listening,
 //         then one JSON object per event. stderr: human logs. See README.md.
 
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHash, randomBytes } from "node:crypto";
+import { createServer as createHttpServer } from "node:http";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -57,7 +58,7 @@ const log = (...a) => process.stderr.write(`[test-peer ${new Date().toISOString(
 // options
 
 function usage(code) {
-  process.stderr.write(`usage: node peer.mjs [--port N] [--muxers yamux,mplex|yamux|mplex] [--no-updates-by-range]
+  process.stderr.write(`usage: node peer.mjs [--port N] [--ws-port N] [--muxers yamux,mplex|yamux|mplex] [--no-updates-by-range]
                     [--fault ${FAULTS.join("|")}] [--data DIR] [--slot-ms N] [--no-gossip]
                     [--start-slot S] [--ping-interval-ms N] [--no-handshake]
                     [--shift-slots-on-loop] [--private-key-hex HEX] [--rest-port N]
@@ -70,6 +71,7 @@ function usage(code) {
 function parseArgs(argv) {
   const o = {
     port: 0,
+    wsPort: null,
     muxers: ["yamux", "mplex"],
     updatesByRange: true,
     fault: null,
@@ -105,6 +107,7 @@ function parseArgs(argv) {
     const a = argv[i];
     switch (a) {
       case "--port": o.port = int(need(i), a); i++; break;
+      case "--ws-port": o.wsPort = int(need(i), a); i++; break;
       case "--muxers": {
         const list = need(i).split(",").map((s) => s.trim()).filter(Boolean);
         i++;
@@ -255,6 +258,7 @@ try {
     import("@lodestar/params"),
     import("./wire.mjs"),
     import("@libp2p/logger"),
+    import("@libp2p/websockets"),
   ]);
 } catch (e) {
   if (e?.code === "ERR_MODULE_NOT_FOUND") {
@@ -263,7 +267,7 @@ try {
   }
   throw e;
 }
-const [{ createLibp2p }, { tcp }, { noise }, { yamux }, { mplex }, { identify }, { gossipsub }, { createSecp256k1PeerId }, { ssz }, lodestarParams, wire, { defaultLogger }] = mods;
+const [{ createLibp2p }, { tcp }, { noise }, { yamux }, { mplex }, { identify }, { gossipsub }, { createSecp256k1PeerId }, { ssz }, lodestarParams, wire, { defaultLogger }, { webSockets }] = mods;
 const {
   ByteReader,
   PROTOCOLS,
@@ -706,11 +710,21 @@ function mplexWatchingLogger() {
   };
 }
 
+// it-ws listens on the port alone, on every interface, where a connection from 127.0.0.1 arrives as
+// ::ffff:127.0.0.1 and misses the connection manager's allow list: give it a server bound to 127.0.0.1
+function loopbackHttpServer() {
+  const server = createHttpServer();
+  const listen = server.listen.bind(server);
+  server.listen = (port) => listen(port, "127.0.0.1");
+  return server;
+}
+
 const node = await createLibp2p({
   peerId,
   logger: mplexWatchingLogger(),
-  addresses: { listen: [`/ip4/127.0.0.1/tcp/${opts.port}`] },
-  transports: [tcp()],
+  // --ws-port: also plain ws:// for browsers, which cannot open TCP connections
+  addresses: { listen: [`/ip4/127.0.0.1/tcp/${opts.port}`, ...(opts.wsPort === null ? [] : [`/ip4/127.0.0.1/tcp/${opts.wsPort}/ws`])] },
+  transports: [tcp(), ...(opts.wsPort === null ? [] : [webSockets({ server: loopbackHttpServer() })])],
   connectionEncryption: [noise()],
   streamMuxers: opts.muxers.map((m) => muxerFactories[m]()),
   connectionManager: {
@@ -1241,12 +1255,17 @@ await node.start();
 if (stopping) await new Promise(() => {}); // a signal arrived while starting: shutdown() exits
 for (const t of ALL_TOPICS) pubsub.subscribe(t); // every digest the data spans
 
-const listen = node.getMultiaddrs().map((a) => a.toString()).find((a) => a.startsWith("/ip4/127.0.0.1/tcp/"));
-if (!listen) {
+// the TCP and the ws listen address (a ws address starts like a TCP one: /ip4/…/tcp/N/ws)
+const listening = (re) => {
+  const a = node.getMultiaddrs().map((m) => m.toString()).find((m) => re.test(m));
+  return a && (a.includes("/p2p/") ? a : `${a}/p2p/${peerId.toString()}`);
+};
+const multiaddr = listening(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+(\/p2p\/|$)/);
+const wsMultiaddr = opts.wsPort === null ? null : listening(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/ws(\/p2p\/|$)/);
+if (!multiaddr || wsMultiaddr === undefined) {
   log("FATAL: not listening on 127.0.0.1");
   process.exit(1);
 }
-const multiaddr = listen.includes("/p2p/") ? listen : `${listen}/p2p/${peerId.toString()}`;
 const restAddress = opts.restPort === null ? null : await startRest(opts.restPort);
 if (opts.clockStart !== null) {
   // the clock starts now, at --clock-start: every arrival whose time has passed is applied silently
@@ -1256,6 +1275,7 @@ if (opts.clockStart !== null) {
 emit({
   peerId: peerId.toString(),
   multiaddr,
+  wsMultiaddr,
   protocols: node.getProtocols(),
   muxers: opts.muxers.map((m) => MUXER_IDS[m]),
   forkDigest: statusDigestHex(),
@@ -1272,7 +1292,7 @@ emit({
   faultProtocols: opts.faultProtocols,
   clockStart: opts.clockStart,
 });
-log(`listening on ${multiaddr} (muxers ${opts.muxers.join(",")}${opts.fault ? `, fault ${opts.fault}` : ""}${opts.updatesByRange ? "" : ", no updates_by_range"})`);
+log(`listening on ${multiaddr}${wsMultiaddr ? ` and ${wsMultiaddr}` : ""} (muxers ${opts.muxers.join(",")}${opts.fault ? `, fault ${opts.fault}` : ""}${opts.updatesByRange ? "" : ", no updates_by_range"})`);
 
 // step replay: one step every --slot-ms, looping. --clock-start: each step when its arrival time
 // passes (published then, unless --no-gossip); after the last one the replay stays there.

@@ -11,6 +11,8 @@ import { createInterface } from "node:readline";
 
 import { createLibp2p } from "libp2p";
 import { tcp } from "@libp2p/tcp";
+import { webSockets } from "@libp2p/websockets";
+import { all as allWsAddresses } from "@libp2p/websockets/filters";
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import { mplex } from "@libp2p/mplex";
@@ -813,6 +815,7 @@ async function main() {
     const p = await startPeer(["--no-updates-by-range", "--no-gossip", "--muxers", "mplex", "--port", String(port), "--slot-ms", "100"]);
     try {
       check("--port: listens on the requested port", p.info.multiaddr.startsWith(`/ip4/127.0.0.1/tcp/${port}/p2p/`), p.info.multiaddr);
+      check("without --ws-port: wsMultiaddr null", p.info.wsMultiaddr === null, String(p.info.wsMultiaddr));
       check("--no-updates-by-range: not in the protocol list", !p.info.protocols.includes(PROTOCOLS.updatesByRange));
       const yOnly = await makeClient(["yamux"]);
       let failedDial = false;
@@ -831,6 +834,25 @@ async function main() {
       check("--no-gossip: nothing published", !p.events.some((e) => e.event === "published"));
       await client.stop();
     } finally {
+      await p.stop();
+    }
+  });
+
+  await step("--ws-port (websocket listener)", async () => {
+    const wsPort = await freePort();
+    const p = await startPeer(["--no-gossip", "--no-handshake", "--muxers", "mplex", "--ws-port", String(wsPort)]);
+    // plain ws:// to an IP address: the `all` filter, as a browser client would need
+    const client = await createLibp2p({ addresses: { listen: [] }, transports: [webSockets({ filter: allWsAddresses })], connectionEncryption: [noise()], streamMuxers: [mplex()], connectionManager: { minConnections: 0 } });
+    try {
+      check("--ws-port: first line has wsMultiaddr /ip4/127.0.0.1/tcp/<port>/ws/p2p/<peerId>, multiaddr stays TCP", p.info.wsMultiaddr === `/ip4/127.0.0.1/tcp/${wsPort}/ws/p2p/${p.info.peerId}` && /^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//.test(p.info.multiaddr), `${p.info.wsMultiaddr} ${p.info.multiaddr}`);
+      const conn = await client.dial(multiaddr(p.info.wsMultiaddr), { signal: AbortSignal.timeout(10000) });
+      check("--ws-port: a websocket client connects (noise, mplex)", conn.remotePeer.toString() === p.info.peerId && conn.multiplexer === "/mplex/6.7.0", conn.multiplexer);
+      const ev = await p.waitFor((e) => e.event === "connection", 5000);
+      check("--ws-port: the peer reports it inbound from /ip4/127.0.0.1 (its allow list)", ev?.direction === "inbound" && ev.remoteAddr.startsWith("/ip4/127.0.0.1/tcp/"), JSON.stringify(ev));
+      const fin = await request(conn, PROTOCOLS.finalityUpdate, null);
+      check("--ws-port: req/resp works over websocket", fin.chunks[0]?.result === 0);
+    } finally {
+      await client.stop();
       await p.stop();
     }
   });

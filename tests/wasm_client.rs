@@ -16,20 +16,13 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
+#[path = "common/browser.rs"]
+mod browser;
+use browser::{bridge, connect_error, get_json_at, settle, sleep, step, to_js, to_json};
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 const BOOTSTRAP_ROOT: &str = "0x57dd8989864b5ef3a21f89c79d5e80df6712b4e33bb00ad2909189fa90e550d5";
-
-fn bridge() -> &'static str {
-    // Not env!(): the suite must still compile (clippy, other tests) without the variable.
-    match option_env!("BEACON_P2P_TEST_BRIDGE") {
-        Some(url) => url,
-        None => panic!(
-            "BEACON_P2P_TEST_BRIDGE is unset: run the browser tests with `python3 scripts/wasm.py test`, \
-             which starts the test peer and a bridge first"
-        ),
-    }
-}
 
 #[wasm_bindgen]
 extern "C" {
@@ -38,62 +31,7 @@ extern "C" {
 }
 
 async fn get_json(path: &str) -> Value {
-    let url = format!("{}{path}", bridge());
-    let response: web_sys::Response = JsFuture::from(fetch(&url))
-        .await
-        .unwrap_or_else(|error| panic!("GET {url}: {error:?}"))
-        .unchecked_into();
-    assert!(response.ok(), "GET {url}: HTTP {}", response.status());
-    let text = JsFuture::from(response.text().unwrap()).await.unwrap();
-    serde_json::from_str(&text.as_string().unwrap()).unwrap()
-}
-
-fn to_json(value: &JsValue) -> Value {
-    serde_wasm_bindgen::from_value(value.clone()).expect("plain JSON from the JS API")
-}
-
-fn to_js(value: &Value) -> JsValue {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap()
-}
-
-use serde::Serialize as _;
-
-async fn settle(promise: Promise) -> Result<Value, (String, String)> {
-    match JsFuture::from(promise).await {
-        Ok(value) => Ok(to_json(&value)),
-        Err(error) => {
-            let code = Reflect::get(&error, &"code".into())
-                .ok()
-                .and_then(|code| code.as_string())
-                .unwrap_or_default();
-            let message = error
-                .dyn_ref::<js_sys::Error>()
-                .map(|error| String::from(error.message()))
-                .unwrap_or_default();
-            Err((code, message))
-        }
-    }
-}
-
-async fn connect_error(options: Value) -> (String, String) {
-    match BeaconP2P::connect(to_js(&options)).await {
-        Ok(client) => {
-            let _ = JsFuture::from(client.close()).await;
-            panic!("connect({options}) succeeded")
-        }
-        Err(error) => (
-            Reflect::get(&error, &"code".into())
-                .unwrap()
-                .as_string()
-                .unwrap_or_default(),
-            error
-                .dyn_ref::<js_sys::Error>()
-                .map(|error| String::from(error.message()))
-                .unwrap_or_default(),
-        ),
-    }
+    get_json_at(&format!("{}{path}", bridge())).await
 }
 
 /// A client on `network` with the test bridge's peer as its one peer.
@@ -105,14 +43,6 @@ async fn connect_via_bridge(network: &Value) -> BeaconP2P {
     })))
     .await
     .unwrap_or_else(|error| panic!("connect: {error:?}"))
-}
-
-fn step(what: &str) {
-    web_sys::console::log_1(&what.into());
-}
-
-fn sleep(ms: u32) -> impl std::future::Future<Output = ()> {
-    gloo_timers::future::TimeoutFuture::new(ms)
 }
 
 #[wasm_bindgen_test]

@@ -22,19 +22,21 @@ use wasm_bindgen::prelude::*;
 
 use self::browser::{sleep_ms, ApiError};
 use self::options::{BridgePeer, ConnectOptions};
-use crate::client::{BlockId, Client, ClientError, Config, Event};
+use crate::client::{BlockId, Client, ClientError, Config, Event, Sourced};
 use crate::node::peers::PeerInfo;
 use crate::node::{reach, relay_address, Reach, VerifiedHeads};
 use crate::primitives::Root;
 use crate::types::LightClientObject;
 
 /// The codes a rejected promise's `error.code` can have.
-pub const ERROR_CODES: [&str; 7] = [
+pub const ERROR_CODES: [&str; 9] = [
     "NO_PEERS",
     "TIMEOUT",
     "PEER_ERROR",
     "BAD_DATA",
     "INVALID_ARGUMENT",
+    "NOT_FOUND",
+    "RPC_ERROR",
     "CLOSED",
     "START",
 ];
@@ -78,6 +80,16 @@ export interface ConnectOptions {
   /** Peer multiaddrs: `/ws`, `/wss`, `/webtransport` addresses directly, plain
    * `/ip4/…/tcp/…/p2p/<id>` through the first bridge. */
   peers?: string[];
+  /** Beacon-API base URLs (`https://beacon.example`), asked beside the peers under
+   * `sourcePolicy`: a call fails only when every source failed. Their answers are checked like
+   * a peer's (after `sync`, by the client's own store); one that lies is demoted. */
+  rpc?: string[];
+  /** Which kind of source a call asks first: "p2p-first" (default: the Beacon API after
+   * `p2pBudgetMs`, or at once when no peer can answer), "rpc-first", or "race". */
+  sourcePolicy?: "p2p-first" | "rpc-first" | "race";
+  /** How long a call waits for the first kind of source before asking the other, ms
+   * (default 2000). */
+  p2pBudgetMs?: number;
   /** Peers to keep connected (default 3). */
   targetPeers?: number;
   /** Timeout of one request to one peer, ms (default 10000). */
@@ -92,8 +104,33 @@ export interface ConnectOptions {
   clockOffsetMs?: number;
 }
 
-/** A light-client object as the Beacon API serves it. */
-export interface Versioned<T = any> { version: string; data: T }
+/** Where an answer came from: a peer (`peer` null: the client had it already, from gossip or an
+ * earlier answer), or a Beacon-API source. */
+export type Source = { source: "p2p"; peer: string | null } | { source: "rpc"; url: string };
+
+/** A light-client object as the Beacon API serves it. `source` is not enumerable, so
+ * `JSON.stringify` gives the Beacon API's JSON. */
+export interface Versioned<T = any> { version: string; data: T; readonly source?: Source }
+
+/** What one source did so far (`sources()`): "p2p", then each `rpc` URL. */
+export interface SourceReport {
+  source: string;
+  kind: "p2p" | "rpc";
+  answers: number;
+  failures: number;
+  /** Answers refused as lies (did not verify, or older than what was proved). */
+  misbehaved: number;
+  meanLatencyMs: number;
+  lastError: string | null;
+  /** Skipped for now, for misbehaving. */
+  demoted: boolean;
+}
+
+/** `onSourceSwitched`: answers now come from another kind of source. */
+export interface SourceSwitch { from: "p2p" | "rpc"; to: "p2p" | "rpc"; reason: string }
+
+/** `onSourceMisbehaved`: a source served data that does not hold; it is demoted. */
+export interface SourceMisbehaviour { source: string; reason: string }
 
 export interface PeerSummary {
   peerId: string;
@@ -140,8 +177,8 @@ export interface SyncOptions {
 
 /** Error codes of rejected promises (`error.code`). */
 export type ErrorCode =
-  | "NO_PEERS" | "TIMEOUT" | "PEER_ERROR" | "BAD_DATA" | "INVALID_ARGUMENT" | "NOT_FOUND" | "CLOSED"
-  | "START";
+  | "NO_PEERS" | "TIMEOUT" | "PEER_ERROR" | "BAD_DATA" | "INVALID_ARGUMENT" | "NOT_FOUND"
+  | "RPC_ERROR" | "CLOSED" | "START";
 
 /** A block as `GET /eth/v2/beacon/blocks/{block_id}` serves it. */
 export interface BlockResponse<T = any> {
@@ -192,6 +229,8 @@ struct Listeners {
     optimistic: BTreeMap<u32, Function>,
     peers: BTreeMap<u32, Function>,
     verified: BTreeMap<u32, Function>,
+    switched: BTreeMap<u32, Function>,
+    misbehaved: BTreeMap<u32, Function>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -200,6 +239,8 @@ enum Topic {
     Optimistic,
     Peers,
     Verified,
+    SourceSwitched,
+    SourceMisbehaved,
 }
 
 impl Listeners {
@@ -209,6 +250,8 @@ impl Listeners {
             Topic::Optimistic => &mut self.optimistic,
             Topic::Peers => &mut self.peers,
             Topic::Verified => &mut self.verified,
+            Topic::SourceSwitched => &mut self.switched,
+            Topic::SourceMisbehaved => &mut self.misbehaved,
         }
     }
 }
@@ -252,6 +295,22 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, ApiError> {
 
 fn object_to_js(object: &LightClientObject) -> Result<JsValue, ApiError> {
     to_js(object.to_beacon_api_json())
+}
+
+/// `{version, data}` with a non-enumerable `source`: consumers that serialise the object (the
+/// fetch handler, Lodestar's `fromJson`) see the Beacon API's JSON only.
+fn sourced_to_js(sourced: &Sourced<LightClientObject>) -> Result<JsValue, ApiError> {
+    let value = object_to_js(&sourced.data)?;
+    let descriptor = js_sys::Object::new();
+    let set = |key: &str, item: &JsValue| js_sys::Reflect::set(&descriptor, &key.into(), item);
+    set("value", &to_js(&sourced.source)?)
+        .and_then(|_| set("enumerable", &JsValue::FALSE))
+        .map_err(|_| ApiError::new("BAD_DATA", "cannot attach the source"))?;
+    let object: &js_sys::Object = value
+        .dyn_ref()
+        .ok_or_else(|| ApiError::new("BAD_DATA", "a light-client object is not an object"))?;
+    js_sys::Object::define_property(object, &"source".into(), &descriptor);
+    Ok(value)
 }
 
 impl From<ClientError> for ApiError {
@@ -311,7 +370,7 @@ impl BeaconP2P {
                     format!("block root {:?}: {error}", truncate(&block_root)),
                 )
             })?;
-            object_to_js(&client.bootstrap(root).await?)
+            sourced_to_js(&client.bootstrap_sourced(root).await?)
         })
     }
 
@@ -333,8 +392,8 @@ impl BeaconP2P {
                 ));
             }
             let list = Array::new();
-            for update in &client.updates(start, count).await? {
-                list.push(&object_to_js(update)?);
+            for update in &client.updates_sourced(start, count).await? {
+                list.push(&sourced_to_js(update)?);
             }
             Ok(list.into())
         })
@@ -362,13 +421,13 @@ impl BeaconP2P {
     /// The latest `LightClientFinalityUpdate` a peer has, as `{version, data}`.
     #[wasm_bindgen(js_name = finalityUpdate, unchecked_return_type = "Promise<Versioned>")]
     pub fn finality_update(&self) -> Promise {
-        self.call(|client| async move { object_to_js(&client.finality_update().await?) })
+        self.call(|client| async move { sourced_to_js(&client.finality_update_sourced().await?) })
     }
 
     /// The latest `LightClientOptimisticUpdate` a peer has, as `{version, data}`.
     #[wasm_bindgen(js_name = optimisticUpdate, unchecked_return_type = "Promise<Versioned>")]
     pub fn optimistic_update(&self) -> Promise {
-        self.call(|client| async move { object_to_js(&client.optimistic_update().await?) })
+        self.call(|client| async move { sourced_to_js(&client.optimistic_update_sourced().await?) })
     }
 
     /// Calls `callback({version, data})` for every finality update from gossip that passed
@@ -438,6 +497,34 @@ impl BeaconP2P {
         #[wasm_bindgen(unchecked_param_type = "(heads: VerifiedHeads) => void")] callback: Function,
     ) -> Function {
         self.subscribe(Topic::Verified, callback)
+    }
+
+    /// What each source did so far: p2p, then each `rpc` URL (`[{source, kind, answers,
+    /// failures, misbehaved, meanLatencyMs, lastError, demoted}]`).
+    #[wasm_bindgen(unchecked_return_type = "SourceReport[]")]
+    pub fn sources(&self) -> Result<JsValue, JsValue> {
+        Ok(to_js(&self.shared.client.sources())?)
+    }
+
+    /// Calls `callback({from, to, reason})` whenever answers start coming from another kind of
+    /// source ("p2p" or "rpc"). Returns a function that unsubscribes.
+    #[wasm_bindgen(js_name = onSourceSwitched, unchecked_return_type = "() => void")]
+    pub fn on_source_switched(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(change: SourceSwitch) => void")] callback: Function,
+    ) -> Function {
+        self.subscribe(Topic::SourceSwitched, callback)
+    }
+
+    /// Calls `callback({source, reason})` when a Beacon-API source served data that does not
+    /// hold (it is then demoted). Returns a function that unsubscribes.
+    #[wasm_bindgen(js_name = onSourceMisbehaved, unchecked_return_type = "() => void")]
+    pub fn on_source_misbehaved(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(what: SourceMisbehaviour) => void")]
+        callback: Function,
+    ) -> Function {
+        self.subscribe(Topic::SourceMisbehaved, callback)
     }
 
     /// The peers: `[{peerId, client, via, servesLightClient, connected, …}]`.
@@ -515,6 +602,9 @@ impl BeaconP2P {
         config.request_deadline = options.request_deadline;
         config.clock = options.clock;
         config.peers = options.direct_peers()?;
+        config.rpc = options.rpc.clone();
+        config.source_policy = options.source_policy;
+        config.p2p_budget = options.p2p_budget;
         let (candidates, problems) = bridge_candidates(&options.bridges).await;
         let mut bridge_clients = HashMap::new();
         for (address, peer) in candidates {
@@ -525,9 +615,10 @@ impl BeaconP2P {
                 config.peers.push(address);
             }
         }
-        if config.peers.is_empty() {
+        let has_rpc = !config.rpc.is_empty();
+        if config.peers.is_empty() && !has_rpc {
             let why = if problems.is_empty() {
-                "pass `peers` or `bridges`".to_string()
+                "pass `peers`, `bridges` or `rpc`".to_string()
             } else {
                 problems.join("; ")
             };
@@ -548,8 +639,19 @@ impl BeaconP2P {
             verified: RefCell::new(None),
         });
 
-        // The first completed handshake, or the timeout.
-        let mut timeout = sleep_ms(options.connect_timeout_ms).fuse();
+        // The first completed handshake, or the timeout. With Beacon-API sources the client can
+        // answer without peers: it waits no longer than a call would for them.
+        let wait_ms = if has_rpc {
+            let budget = u32::try_from(options.p2p_budget.as_millis()).unwrap_or(u32::MAX);
+            if candidate_count == 0 {
+                0
+            } else {
+                budget.min(options.connect_timeout_ms)
+            }
+        } else {
+            options.connect_timeout_ms
+        };
+        let mut timeout = sleep_ms(wait_ms).fuse();
         let mut first = None;
         loop {
             futures::select! {
@@ -564,7 +666,7 @@ impl BeaconP2P {
                 _ = timeout => break,
             }
         }
-        if first.is_none() {
+        if first.is_none() && !has_rpc {
             shared.client.shutdown().await;
             let mut message = format!(
                 "no peer completed the handshake within {} ms ({candidate_count} candidate(s) dialed)",
@@ -640,6 +742,20 @@ impl Shared {
         let (topic, object) = match event {
             Event::FinalityUpdate(object) => (Topic::Finality, object),
             Event::OptimisticUpdate(object) => (Topic::Optimistic, object),
+            Event::SourceSwitched { from, to, reason } => {
+                let change = serde_json::json!({ "from": from, "to": to, "reason": reason });
+                if let Ok(value) = to_js(&change) {
+                    self.notify(Topic::SourceSwitched, &value);
+                }
+                return;
+            }
+            Event::SourceMisbehaved { source, reason } => {
+                let what = serde_json::json!({ "source": source, "reason": reason });
+                if let Ok(value) = to_js(&what) {
+                    self.notify(Topic::SourceMisbehaved, &value);
+                }
+                return;
+            }
             _ => return,
         };
         match object_to_js(object) {

@@ -9,13 +9,17 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::browser::ApiError;
 use crate::chain::{ChainConfig, Clock, Network};
-use crate::node::{reach, relay_address, Reach};
+use crate::node::{reach, relay_address, Reach, SourcePolicy};
 use crate::primitives::Root;
+use crate::rpc::RpcSource;
 
-const KNOWN_OPTIONS: [&str; 8] = [
+const KNOWN_OPTIONS: [&str; 11] = [
     "network",
     "bridges",
     "peers",
+    "rpc",
+    "sourcePolicy",
+    "p2pBudgetMs",
     "targetPeers",
     "requestTimeoutMs",
     "requestDeadlineMs",
@@ -32,6 +36,10 @@ struct RawOptions {
     bridges: Vec<String>,
     #[serde(default)]
     peers: Vec<String>,
+    #[serde(default)]
+    rpc: Vec<String>,
+    source_policy: Option<String>,
+    p2p_budget_ms: Option<f64>,
     target_peers: Option<f64>,
     request_timeout_ms: Option<f64>,
     request_deadline_ms: Option<f64>,
@@ -72,6 +80,10 @@ pub struct ConnectOptions {
     network: RawNetwork,
     pub bridges: Vec<String>,
     peers: Vec<String>,
+    /// Beacon-API base URLs, asked beside the peers under `source_policy`.
+    pub rpc: Vec<String>,
+    pub source_policy: SourcePolicy,
+    pub p2p_budget: Duration,
     pub target_peers: usize,
     pub request_timeout: Duration,
     pub request_deadline: Duration,
@@ -147,7 +159,7 @@ impl ConnectOptions {
     pub fn from_js(value: JsValue) -> Result<Self, ApiError> {
         if value.is_undefined() || value.is_null() {
             return Err(invalid(
-                "connect() needs options: {network, bridges?, peers?}",
+                "connect() needs options: {network, bridges?, peers?, rpc?}",
             ));
         }
         // serde-wasm-bindgen reads only the fields a struct declares, so unknown keys (typos
@@ -183,10 +195,27 @@ impl ConnectOptions {
                     .expect("valid multiaddr");
             relay_address(bridge, &probe).map_err(|error| invalid(error.to_string()))?;
         }
+        for url in &raw.rpc {
+            // Checked now so a bad URL fails connect() and is not left out quietly later.
+            RpcSource::new(url, Duration::from_secs(1))
+                .map_err(|error| invalid(format!("rpc: {error}")))?;
+        }
+        let source_policy = match raw.source_policy.as_deref() {
+            Some(name) => SourcePolicy::from_str(name)
+                .map_err(|error| invalid(format!("sourcePolicy: {error}")))?,
+            None => SourcePolicy::default(),
+        };
         Ok(ConnectOptions {
             network: raw.network,
             bridges: raw.bridges,
             peers: raw.peers,
+            rpc: raw.rpc,
+            source_policy,
+            p2p_budget: Duration::from_millis(milliseconds(
+                "p2pBudgetMs",
+                raw.p2p_budget_ms,
+                2_000,
+            )?),
             target_peers: target_peers as usize,
             request_timeout: Duration::from_millis(milliseconds(
                 "requestTimeoutMs",

@@ -4,6 +4,7 @@
 //!
 //!   bench relay        --bridge target/release/beacon-p2p --websockify bench/.venv/bin/websockify
 //!   bench getting-data --bridge target/release/beacon-p2p
+//!   bench sources
 
 #[cfg(not(target_arch = "wasm32"))]
 mod common;
@@ -11,6 +12,8 @@ mod common;
 mod getting_data;
 #[cfg(not(target_arch = "wasm32"))]
 mod relay;
+#[cfg(not(target_arch = "wasm32"))]
+mod sources;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {}
@@ -66,6 +69,17 @@ mod cli {
             #[arg(long, default_value_t = 15)]
             runs: usize,
         },
+        /// A Beacon-API source beside the peers: its cost when peers are healthy, and calls after
+        /// the peer vanished.
+        Sources {
+            #[arg(long, default_value = "bench/out/sources.json")]
+            out: PathBuf,
+            #[arg(long, default_value = "bench/out/logs")]
+            logs: PathBuf,
+            /// Calls per client and case (medians are reported).
+            #[arg(long, default_value_t = 40)]
+            calls: usize,
+        },
     }
 }
 
@@ -115,6 +129,14 @@ async fn main() {
                 out,
                 logs,
                 runs: runs.max(1),
+            })
+            .await
+        }
+        cli::Part::Sources { out, logs, calls } => {
+            sources::run(sources::Options {
+                out,
+                logs,
+                calls: calls.max(1),
             })
             .await
         }

@@ -521,3 +521,76 @@ async fn the_bridge_with_rpc_says_which_source_served_each_answer() {
     }
     drop(api);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_checkpoint_sources_that_disagree_are_reported() {
+    let peer = TestPeer::start(&["--rest-port", "0", "--no-gossip", "--slot-ms", "600000"]);
+    let rest: std::net::SocketAddr = peer.rest.clone().unwrap().parse().unwrap();
+    let honest = common::http::get(rest, "/eth/v1/beacon/light_client/finality_update", &[])
+        .await
+        .json();
+    let mut forged = honest.clone();
+    forged["data"]["finalized_header"]["beacon"]["body_root"] =
+        format!("0x{}", "ab".repeat(32)).into();
+    let liar = lying_routes(vec![(
+        "finality_update",
+        serde_json::to_vec(&forged).unwrap(),
+    )])
+    .await;
+
+    let mut config = Config::new(devnet_chain());
+    config.peers = vec![peer.multiaddr.parse().unwrap()];
+    config.rpc = vec![liar.clone()];
+    config.rate_limited_interval = Duration::ZERO;
+    config.request_timeout = Duration::from_secs(3);
+    let client = Client::start(config).unwrap();
+    let mut events = client.events().await;
+    wait_event(&mut events, Duration::from_secs(10), |event| {
+        matches!(event, Event::PeerConnected { .. })
+    })
+    .await
+    .expect("the peer connects");
+    let first = client
+        .fetch_sourced(LightClientRequest::FinalityUpdate)
+        .await
+        .unwrap();
+    assert!(matches!(first.source, DataSource::P2p { .. }));
+
+    // The peer goes; the Beacon API's finality update names another finalized header for the
+    // same slot. Without a store neither can be proved: the disagreement is reported.
+    let peer_id = peer.peer_id.clone();
+    drop(peer);
+    let second = client
+        .fetch_sourced(LightClientRequest::FinalityUpdate)
+        .await
+        .unwrap();
+    assert_eq!(second.source, DataSource::Rpc { url: liar.clone() });
+    let reported = wait_event(&mut events, Duration::from_secs(5), |event| {
+        matches!(event, Event::SourcesDisagree { .. })
+    })
+    .await
+    .expect("the disagreement is reported");
+    let Event::SourcesDisagree {
+        slot,
+        header,
+        earlier,
+        later,
+    } = &reported
+    else {
+        unreachable!()
+    };
+    assert_eq!(header, &"finalized");
+    assert_eq!(
+        slot.to_string(),
+        honest["data"]["finalized_header"]["beacon"]["slot"]
+            .as_str()
+            .unwrap()
+    );
+    assert_eq!(earlier.1, peer_id);
+    assert_eq!(later.1, liar);
+    assert_ne!(earlier.0, later.0);
+    let (name, fields) = reported.source_report().unwrap();
+    assert_eq!(name, "sources_disagree");
+    assert_eq!(fields["later"]["source"], liar.as_str());
+    client.shutdown().await;
+}

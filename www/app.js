@@ -228,6 +228,43 @@ function showPeers(peers) {
   set("bp-invalid", String(peers.reduce((sum, p) => sum + (p.invalid ?? 0), 0)));
 }
 
+// Where answers came from: p2p, then each Beacon API (`?rpc=`).
+function showSources(reports) {
+  const body = el("sources");
+  body.replaceChildren();
+  for (const report of reports) {
+    const row = document.createElement("tr");
+    for (const text of [
+      report.source,
+      String(report.answers),
+      String(report.failures),
+      String(report.misbehaved),
+      report.answers ? report.meanLatencyMs.toFixed(1) : "—",
+      report.demoted ? "demoted" : report.lastError ? `last error: ${report.lastError}` : "ok",
+    ]) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      row.append(cell);
+    }
+    row.dataset.source = report.kind;
+    body.append(row);
+  }
+}
+
+function sourceEvent(text) {
+  const item = document.createElement("li");
+  item.textContent = `${new Date().toISOString().slice(11, 19)} ${text}`;
+  el("source-events").append(item);
+}
+
+/** "request" plus where a requested answer came from (a peer, or a Beacon API). */
+function requested(update) {
+  const source = update.source;
+  if (!source) return "request";
+  if (source.source === "rpc") return `request (Beacon API ${source.url})`;
+  return source.peer ? `request (peer ${shortId(source.peer)})` : "request (p2p, already known)";
+}
+
 // ---------- beacon-p2p's own light client ----------
 
 function showVerified(heads) {
@@ -486,13 +523,22 @@ async function main() {
     : { configYaml: network.configYaml, genesisValidatorsRoot: network.genesisValidatorsRoot, genesisTime: network.genesisTime };
   set("status", "connecting");
   state.connectStartedAt = performance.now();
-  const client = await wasm.BeaconP2P.connect({ network: networkOption, bridges: [location.origin] });
+  const rpc = params.getAll("rpc");
+  const client = await wasm.BeaconP2P.connect({ network: networkOption, bridges: [location.origin], ...(rpc.length ? { rpc } : {}) });
   state.client = client;
   set("status", "connected; waiting for peers and data");
 
   client.onPeers((peers) => showPeers(peers));
   showPeers(client.peers());
   setInterval(() => showPeers(client.peers()), 2000);
+  if (client.sources) {
+    showSources(client.sources());
+    setInterval(() => showSources(client.sources()), 2000);
+    client.onSourceSwitched((change) => sourceEvent(`answers now from ${change.to} (was ${change.from}): ${change.reason}`));
+    client.onSourceMisbehaved((what) => sourceEvent(`${what.source} misbehaved and is demoted: ${what.reason}`));
+    client.onSourcesDisagree((what) => sourceEvent(`slot ${what.slot}: ${what.earlier.source} and ${what.later.source} ` +
+      `served different ${what.header} headers (${what.earlier.root.slice(0, 10)}…, ${what.later.root.slice(0, 10)}…); nothing verified yet`));
+  }
   client.onFinalityUpdate((update) => onGossip("finality", update));
   client.onOptimisticUpdate((update) => onGossip("optimistic", update));
 
@@ -514,9 +560,9 @@ async function main() {
   } else {
     checkStale(optimistic);
   }
-  showHeader("finalized", finality, "request");
-  showHeader("optimistic", finality, "request");
-  showHeader("optimistic", optimistic, "request");
+  showHeader("finalized", finality, requested(finality));
+  showHeader("optimistic", finality, requested(finality));
+  showHeader("optimistic", optimistic, requested(optimistic));
   set("status", "following the chain");
 
   checkpointReady = chooseCheckpoint();

@@ -129,6 +129,14 @@ export interface SourceReport {
 /** `onSourceSwitched`: answers now come from another kind of source. */
 export interface SourceSwitch { from: "p2p" | "rpc"; to: "p2p" | "rpc"; reason: string }
 
+/** `onSourcesDisagree`: before `sync`, two sources served different headers for one slot. */
+export interface SourcesDisagree {
+  slot: number;
+  header: "attested" | "finalized";
+  earlier: { root: string; source: string };
+  later: { root: string; source: string };
+}
+
 /** `onSourceMisbehaved`: a source served data that does not hold; it is demoted. */
 export interface SourceMisbehaviour { source: string; reason: string }
 
@@ -231,6 +239,7 @@ struct Listeners {
     verified: BTreeMap<u32, Function>,
     switched: BTreeMap<u32, Function>,
     misbehaved: BTreeMap<u32, Function>,
+    disagree: BTreeMap<u32, Function>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -241,6 +250,7 @@ enum Topic {
     Verified,
     SourceSwitched,
     SourceMisbehaved,
+    SourcesDisagree,
 }
 
 impl Listeners {
@@ -252,6 +262,7 @@ impl Listeners {
             Topic::Verified => &mut self.verified,
             Topic::SourceSwitched => &mut self.switched,
             Topic::SourceMisbehaved => &mut self.misbehaved,
+            Topic::SourcesDisagree => &mut self.disagree,
         }
     }
 }
@@ -527,6 +538,19 @@ impl BeaconP2P {
         self.subscribe(Topic::SourceMisbehaved, callback)
     }
 
+    /// Calls `callback({slot, header, earlier: {root, source}, later: {root, source}})` when,
+    /// before `sync`, two sources served different headers (`"attested"` or `"finalized"`) for
+    /// one slot: nothing says yet which is right, so both are reported. Returns a function that
+    /// unsubscribes.
+    #[wasm_bindgen(js_name = onSourcesDisagree, unchecked_return_type = "() => void")]
+    pub fn on_sources_disagree(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(what: SourcesDisagree) => void")]
+        callback: Function,
+    ) -> Function {
+        self.subscribe(Topic::SourcesDisagree, callback)
+    }
+
     /// The peers: `[{peerId, client, via, servesLightClient, connected, …}]`.
     #[wasm_bindgen(unchecked_return_type = "PeerSummary[]")]
     pub fn peers(&self) -> Result<JsValue, JsValue> {
@@ -742,17 +766,19 @@ impl Shared {
         let (topic, object) = match event {
             Event::FinalityUpdate(object) => (Topic::Finality, object),
             Event::OptimisticUpdate(object) => (Topic::Optimistic, object),
-            Event::SourceSwitched { from, to, reason } => {
-                let change = serde_json::json!({ "from": from, "to": to, "reason": reason });
-                if let Ok(value) = to_js(&change) {
-                    self.notify(Topic::SourceSwitched, &value);
-                }
-                return;
-            }
-            Event::SourceMisbehaved { source, reason } => {
-                let what = serde_json::json!({ "source": source, "reason": reason });
-                if let Ok(value) = to_js(&what) {
-                    self.notify(Topic::SourceMisbehaved, &value);
+            Event::SourceSwitched { .. }
+            | Event::SourceMisbehaved { .. }
+            | Event::SourcesDisagree { .. } => {
+                let Some((name, fields)) = event.source_report() else {
+                    return;
+                };
+                let topic = match name {
+                    "source_switched" => Topic::SourceSwitched,
+                    "source_misbehaved" => Topic::SourceMisbehaved,
+                    _ => Topic::SourcesDisagree,
+                };
+                if let Ok(value) = to_js(&fields) {
+                    self.notify(topic, &value);
                 }
                 return;
             }

@@ -11,6 +11,7 @@ use web_time::Instant;
 
 use super::behaviour::Message;
 use super::codec::{status_payload, EthRequest, EthResponse};
+use super::verifier::Sender;
 use super::{InFlight, Node, NodeEvent};
 use crate::types::{
     LightClientKind, LightClientObject, MetaDataV2, MetaDataV3, StatusV1, StatusV2,
@@ -211,12 +212,18 @@ impl Node {
     }
 
     /// Updates what our Status says from data we fetched.
-    pub(super) fn learn(&mut self, objects: &[LightClientObject]) {
+    pub(super) fn learn(&mut self, sender: Sender<'_>, objects: &[LightClientObject]) {
         let now = web_time::Instant::now();
         for object in objects {
             self.latest.note(object, now);
             // In verified mode `head` and `finalized` name what the store proved.
             let verified = self.store().is_some();
+            if !verified && object.kind != LightClientKind::Bootstrap {
+                self.witness(&sender, "attested", object.slot, object.block_root);
+                if let (Some(slot), Some(root)) = (object.finalized_slot, object.finalized_root) {
+                    self.witness(&sender, "finalized", slot, root);
+                }
+            }
             // A bootstrap's header is a checkpoint, not a head.
             if !verified
                 && object.kind != LightClientKind::Bootstrap

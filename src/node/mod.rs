@@ -26,6 +26,7 @@ mod scheduler;
 mod subscriptions;
 mod transport;
 mod verifier;
+mod witnesses;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -182,6 +183,18 @@ pub enum NodeEvent {
         /// Why (what the other kind met).
         reason: String,
     },
+    /// Without a store, two sources served different headers for the same slot: nothing says
+    /// which is right, so both are reported.
+    SourcesDisagree {
+        /// The slot.
+        slot: u64,
+        /// Which header: `"attested"` or `"finalized"`.
+        header: &'static str,
+        /// The root known first, and the source (peer id or URL) that served it.
+        earlier: (Root, String),
+        /// The other root, and its source.
+        later: (Root, String),
+    },
     /// A source served data that does not verify, or a latest update older than what was
     /// proved; it is demoted.
     SourceMisbehaved {
@@ -190,6 +203,39 @@ pub enum NodeEvent {
         /// What was wrong.
         reason: String,
     },
+}
+
+impl NodeEvent {
+    /// A source event's name (`source_switched`, `source_misbehaved`, `sources_disagree`) and
+    /// its fields as JSON, for the CLI's and the browser's listeners; `None` for other events.
+    pub fn source_report(&self) -> Option<(&'static str, serde_json::Value)> {
+        let vouched = |(root, source): &(Root, String)| serde_json::json!({ "root": root.to_string(), "source": source });
+        match self {
+            NodeEvent::SourceSwitched { from, to, reason } => Some((
+                "source_switched",
+                serde_json::json!({ "from": from, "to": to, "reason": reason }),
+            )),
+            NodeEvent::SourceMisbehaved { source, reason } => Some((
+                "source_misbehaved",
+                serde_json::json!({ "source": source, "reason": reason }),
+            )),
+            NodeEvent::SourcesDisagree {
+                slot,
+                header,
+                earlier,
+                later,
+            } => Some((
+                "sources_disagree",
+                serde_json::json!({
+                    "slot": slot,
+                    "header": header,
+                    "earlier": vouched(earlier),
+                    "later": vouched(later),
+                }),
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// The newest headers the node learned from light-client data (fetched or gossiped): what the
@@ -261,6 +307,8 @@ pub struct Node {
     best: Option<(Root, u64, Root, u64)>,
     /// The newest attested and finalized headers light-client data named.
     known: KnownHeaders,
+    /// Header roots per slot and who served them (unverified mode: disagreements reported).
+    witnesses: witnesses::Witnesses,
     announced: HashSet<PeerId>,
     pending_disconnects: Vec<(PeerId, Instant)>,
     last_ping: Instant,
@@ -297,6 +345,7 @@ impl Node {
             subscribed: HashSet::new(),
             best: None,
             known: KnownHeaders::default(),
+            witnesses: witnesses::Witnesses::default(),
             announced: HashSet::new(),
             pending_disconnects: Vec::new(),
             last_ping: Instant::now(),

@@ -614,7 +614,7 @@ impl Node {
                 Ok(fetched) => {
                     self.peers.report(peer, Outcome::Good, now);
                     if let Fetched::Objects(objects) = &fetched {
-                        self.learn(objects);
+                        self.learn(Sender::Peer(peer), objects);
                         if let (LightClientRequest::Bootstrap(_), Some(bootstrap)) =
                             (&pending.request, objects.first())
                         {

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use libp2p::gossipsub::{self, MessageAcceptance};
 
 use super::peers::Outcome;
+use super::verifier::Sender;
 use super::{Node, NodeEvent};
 use crate::chain::ChainConfig;
 use crate::primitives::ForkDigest;
@@ -90,7 +91,10 @@ impl Node {
         match validation.object {
             Some(object) => {
                 tracing::debug!(peer = %propagation_source, slot = object.slot, kind = ?object.kind, "gossip accepted");
-                self.learn(std::slice::from_ref(&object));
+                self.learn(
+                    Sender::Peer(propagation_source),
+                    std::slice::from_ref(&object),
+                );
                 let event = match object.kind {
                     LightClientKind::FinalityUpdate => NodeEvent::FinalityUpdate(object),
                     _ => NodeEvent::OptimisticUpdate(object),

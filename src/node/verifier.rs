@@ -241,7 +241,7 @@ impl Node {
             .check_objects(&self.config.chain, objects)
             .map_err(|reason| (Outcome::BadData, reason))?;
         self.verify_fetched(Sender::Rpc(url), request, objects)?;
-        self.learn(objects);
+        self.learn(Sender::Rpc(url), objects);
         if let (LightClientRequest::Bootstrap(_), Some(bootstrap)) = (request, objects.first()) {
             self.bootstraps.insert(bootstrap.clone());
         }

@@ -266,11 +266,14 @@ async fn run_command(client: &Client, what: What, verified: bool) -> Result<(), 
                     Event::PeerDisconnected { peer_id } => {
                         json!({ "event": "peer_disconnected", "peer_id": peer_id })
                     }
-                    Event::SourceSwitched { from, to, reason } => {
-                        json!({ "event": "source_switched", "from": from, "to": to, "reason": reason })
-                    }
-                    Event::SourceMisbehaved { source, reason } => {
-                        json!({ "event": "source_misbehaved", "source": source, "reason": reason })
+                    Event::SourceSwitched { .. }
+                    | Event::SourceMisbehaved { .. }
+                    | Event::SourcesDisagree { .. } => {
+                        let Some((name, mut fields)) = event.source_report() else {
+                            continue;
+                        };
+                        fields["event"] = name.into();
+                        fields
                     }
                 };
                 print_json_line(&line)?;

@@ -76,6 +76,9 @@ function readPage(page) {
       bpOptimisticSlot: num("bp-optimistic-slot"),
       bpSyncMs: num("bp-sync-ms"),
       bpInvalid: num("bp-invalid"),
+      sources: Array.from(document.querySelectorAll('[data-testid="sources"] tr'), (row) =>
+        Array.from(row.cells, (cell) => cell.textContent.trim())),
+      sourceEvents: document.querySelectorAll('[data-testid="source-events"] li').length,
       replayShown: !document.getElementById("replay-panel").hidden,
       replayGenesis: text("replay-genesis"),
       replayShifts: num("replay-shifts"),
@@ -112,7 +115,7 @@ try {
   if (HTTP_STAND_IN) log(`DEMO_CLIENT=http: the page gets the HTTP stand-in as its client (${www.dir}), NOT the wasm package`);
 
   // mplex only and strict about streams, like Lodestar: the page must keep its connection.
-  peer = await startWithHello("peer", "node", ["tests/peer/peer.mjs", "--slot-ms", "2000", "--port", "0", "--muxers", "mplex"]);
+  peer = await startWithHello("peer", "node", ["tests/peer/peer.mjs", "--slot-ms", "2000", "--port", "0", "--muxers", "mplex", "--rest-port", "0"]);
   log(`test peer ${peer.hello.peerId} at ${peer.hello.multiaddr} (pid ${peer.child.pid}), replay head slot ${peer.hello.replay?.headSlot}`);
 
   const port = await freePort();
@@ -145,7 +148,9 @@ try {
   const pageLog = capturePage(page);
   const cdp = await page.createCDPSession();
   const opened = Date.now();
-  await page.goto(`${origin}/?replay`, { waitUntil: "load" });
+  // The peer's own REST API as the page's Beacon-API source: asked only when peers cannot answer.
+  const rpc = `http://${peer.hello.rest}`;
+  await page.goto(`${origin}/?replay&rpc=${encodeURIComponent(rpc)}`, { waitUntil: "load" });
 
   const first = await waitFor("finalized-slot to show a number", STEP_TIMEOUT, async () => {
     const state = await readPage(page);
@@ -189,6 +194,13 @@ try {
       return state.bpOptimisticSlot !== null && state.bpFinalizedSlot >= checkpointSlot ? state : null;
     });
     if (verified.bpInvalid !== 0) throw new Error(`the honest test peer's data failed verification ${verified.bpInvalid} times`);
+    // The sources table: p2p answered, and the Beacon API is listed beside it.
+    const sources = await waitFor("the sources table to show p2p answers and the Beacon API", STEP_TIMEOUT, async () => {
+      const state = await readPage(page);
+      const p2p = state.sources.find((row) => row[0] === "p2p");
+      return p2p && Number(p2p[1]) > 0 && state.sources.some((row) => row[0] === rpc) ? state : null;
+    });
+    log(`sources: ${sources.sources.map((row) => `${row[0]} ${row[1]} answers, ${row[2]} failures, ${row[3]} misbehaved (${row[5]})`).join("; ")}; ${sources.sourceEvents} switch events`);
     log(`beacon-p2p verified finalized ${verified.bpFinalizedSlot}, optimistic ${verified.bpOptimisticSlot} (sync() ${verified.bpSyncMs} ms; status ${verified.bpStatus}); Lodestar: finalized ${verified.lcFinalizedSlot}, head ${verified.lcHeadSlot}`);
   }
 

@@ -103,9 +103,21 @@ async fn the_rest_api_gives_what_peers_give() {
     let over_p2p = fetch(vec!["--peer".into(), peer.multiaddr.clone()])
         .await
         .unwrap();
-    assert!(over_p2p.status.success());
-    let over_rpc: serde_json::Value = serde_json::from_slice(&over_rpc.stdout).unwrap();
-    let over_p2p: serde_json::Value = serde_json::from_slice(&over_p2p.stdout).unwrap();
+    assert!(
+        over_p2p.status.success(),
+        "{}",
+        String::from_utf8_lossy(&over_p2p.stderr)
+    );
+    let parse = |output: &std::process::Output| -> serde_json::Value {
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+            panic!(
+                "{error}: stdout {:?}, stderr {}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })
+    };
+    let (over_rpc, over_p2p) = (parse(&over_rpc), parse(&over_p2p));
     assert_eq!(over_rpc, over_p2p);
 }
 
@@ -592,5 +604,68 @@ async fn without_a_checkpoint_sources_that_disagree_are_reported() {
     let (name, fields) = reported.source_report().unwrap();
     assert_eq!(name, "sources_disagree");
     assert_eq!(fields["later"]["source"], liar.as_str());
+    client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn blocks_come_from_the_beacon_api_as_ssz_or_json_and_must_be_the_one_asked_for() {
+    use beacon_p2p::client::BlockId;
+    let synthnet = common::synthnet::dir();
+    let name = "13221792_0xf1d96448886de1b7431cf906829d391e7587107f6b8db754a29012ae43884169";
+    let expected: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(synthnet.join(format!("blocks/{name}.json"))).unwrap(),
+    )
+    .unwrap();
+    let root = Root::from_hex("0xf1d96448886de1b7431cf906829d391e7587107f6b8db754a29012ae43884169")
+        .unwrap();
+    // The test peer's REST API answers SSZ (with Eth-Consensus-Version) when asked for it, as
+    // the native client does.
+    let api = common::synthnet::peer(&["--rest-port", "0"]);
+    let url = format!("http://{}", api.rest.clone().unwrap());
+    let client = common::synthnet::client(&[], |config| config.rpc = vec![url.clone()]);
+    for id in [BlockId::Slot(13221792), BlockId::Root(root)] {
+        let fetched = client.block_with_finality(id).await.unwrap();
+        assert_eq!(fetched.source, DataSource::Rpc { url: url.clone() }, "{id}");
+        assert_eq!(fetched.block.block_root(), root, "{id}");
+        assert_eq!(
+            fetched.block.to_beacon_api_json(false, false)["data"],
+            expected["data"]
+        );
+    }
+    // An empty slot and an unknown root: not found, as from a peer.
+    for id in [BlockId::Slot(13221864), BlockId::Root(Root::from([7; 32]))] {
+        let error = client.block(id).await.unwrap_err();
+        assert_eq!(error.code(), "NOT_FOUND", "{id}: {error}");
+    }
+    client.shutdown().await;
+
+    // JSON (a server without SSZ) is read too; a block other than the one asked for is a lie.
+    let json_only = lying_routes(vec![(
+        "/eth/v2/beacon/blocks/",
+        serde_json::to_vec(&expected).unwrap(),
+    )])
+    .await;
+    let client = common::synthnet::client(&[], |config| config.rpc = vec![json_only.clone()]);
+    let mut events = client.events().await;
+    let fetched = client
+        .block_with_finality(BlockId::Root(root))
+        .await
+        .unwrap();
+    assert_eq!(fetched.block.block_root(), root);
+    let other = Root::from([9; 32]);
+    let error = client.block(BlockId::Root(other)).await.unwrap_err();
+    // Every source failed: the code is what peers met (none here), the message has both.
+    assert_eq!(error.code(), "NO_PEERS", "{error}");
+    assert!(error.to_string().contains("asked for block"), "{error}");
+    let flagged = wait_event(&mut events, Duration::from_secs(5), |event| {
+        matches!(event, Event::SourceMisbehaved { .. })
+    })
+    .await
+    .expect("the lie is flagged");
+    let Event::SourceMisbehaved { reason, .. } = flagged else {
+        unreachable!()
+    };
+    assert!(reason.contains("asked for block"), "{reason}");
+    assert!(client.sources()[1].demoted, "{:?}", client.sources());
     client.shutdown().await;
 }

@@ -397,7 +397,11 @@ async fn block(
             Err(error) => return fetch_error(ClientError::from(error)),
         };
         match shared.client.block_with_finality(id).await {
-            Ok(fetched) => block_response(fetched, wants_ssz(&headers)),
+            Ok(fetched) => {
+                let source = fetched.source.clone();
+                let response = block_response(fetched, wants_ssz(&headers));
+                from_source(&shared, "block", &source, response)
+            }
             Err(error) => fetch_error(error),
         }
     })

@@ -148,6 +148,8 @@ pub struct FetchedBlock {
     pub block: SignedBeaconBlock,
     /// Whether its slot is finalized.
     pub finalized: bool,
+    /// Where it came from.
+    pub source: DataSource,
 }
 
 impl FetchedBlock {
@@ -233,63 +235,69 @@ impl Client {
         Ok(answer.await.map_err(|_| FetchError::Stopped)??)
     }
 
-    /// Light-client objects from peers, timed for [`Client::sources`].
+    /// What peers answer for `request`, timed for [`Client::sources`].
     async fn ask_peers(
         &self,
         request: LightClientRequest,
-    ) -> Result<Sourced<Vec<LightClientObject>>, ClientError> {
+    ) -> Result<Sourced<Fetched>, ClientError> {
         let start = web_time::Instant::now();
-        let result = match self.request(request).await {
-            Ok(Answer {
-                fetched: Fetched::Objects(objects),
-                peer,
-            }) => Ok((objects, peer)),
-            // The node answers light-client requests with objects only.
-            Ok(Answer {
-                fetched: Fetched::Blocks(_),
-                ..
-            }) => Err(FetchError::Stopped.into()),
-            Err(error) => Err(error),
-        };
+        let result = self.request(request).await;
         match &result {
             Ok(_) => self.sources.answered("p2p", "p2p", start),
             Err(error) => self.sources.failed("p2p", "p2p", &error.to_string()),
         }
-        result.map(|(data, peer)| Sourced {
-            data,
+        result.map(|Answer { fetched, peer }| Sourced {
+            data: fetched,
             source: DataSource::P2p {
                 peer: peer.map(|peer| peer.to_string()),
             },
         })
     }
 
-    /// Light-client objects from the first Beacon-API source whose answer the node takes (its
-    /// store judges it in verified mode); one whose answer is a lie is flagged and demoted.
-    async fn ask_rpc(
-        &self,
-        request: LightClientRequest,
-    ) -> Result<Sourced<Vec<LightClientObject>>, ClientError> {
+    /// What the first Beacon-API source whose answer holds gives for `request`. Light-client
+    /// objects go through the node (its store judges them in verified mode); blocks are checked
+    /// against the request (the root asked for, or the slot). A source whose answer is a lie is
+    /// flagged and demoted.
+    async fn ask_rpc(&self, request: LightClientRequest) -> Result<Sourced<Fetched>, ClientError> {
         let mut failures = Vec::new();
         for source in self.sources.usable_rpc() {
             let url = source.url().to_string();
             let start = web_time::Instant::now();
-            let refused = match source.fetch(&self.chain, &request).await {
-                Ok(objects) => match self.served(&url, &request, objects.clone()).await? {
-                    Ok(()) => {
-                        self.sources.answered(&url, "rpc", start);
-                        return Ok(Sourced {
-                            data: objects,
-                            source: DataSource::Rpc { url },
-                        });
+            let answer = if request.kind().is_some() {
+                source
+                    .fetch(&self.chain, &request)
+                    .await
+                    .map(Fetched::Objects)
+            } else {
+                source
+                    .fetch_blocks(&self.chain, &request)
+                    .await
+                    .map(Fetched::Blocks)
+            };
+            let judged: Result<Fetched, String> = match answer {
+                Ok(Fetched::Objects(objects)) => {
+                    match self.served(&url, &request, objects.clone()).await? {
+                        Ok(()) => Ok(Fetched::Objects(objects)),
+                        Err(reason) => Err(reason),
                     }
-                    Err(reason) => reason,
-                },
-                Err(error) if error.is_bad_data() => error.to_string(),
+                }
+                Ok(blocks) => Ok(blocks),
+                Err(error) if error.is_bad_data() => Err(error.to_string()),
                 Err(error) => {
                     self.sources.failed(&url, "rpc", &error.to_string());
                     failures.push(error.to_string());
                     continue;
                 }
+            };
+            let refused = match judged {
+                Ok(fetched) => {
+                    self.sources.answered(&url, "rpc", start);
+                    return Ok(Sourced {
+                        data: fetched,
+                        source: DataSource::Rpc { url },
+                    });
+                }
+                Err(reason) => reason,
             };
             tracing::warn!(%url, reason = %refused, "Beacon-API source misbehaved; demoted");
             self.sources.misbehaved(&url, &refused);
@@ -350,6 +358,22 @@ impl Client {
         &self,
         request: LightClientRequest,
     ) -> Result<Sourced<Vec<LightClientObject>>, ClientError> {
+        let sourced = self.fetch_any(request).await?;
+        match sourced.data {
+            Fetched::Objects(objects) => Ok(Sourced {
+                data: objects,
+                source: sourced.source,
+            }),
+            // Light-client requests are answered with objects only.
+            Fetched::Blocks(_) => Err(FetchError::Stopped.into()),
+        }
+    }
+
+    /// What `request` gets, under the source policy (see [`Client::fetch_sourced`]).
+    async fn fetch_any(
+        &self,
+        request: LightClientRequest,
+    ) -> Result<Sourced<Fetched>, ClientError> {
         if self.sources.rpc.is_empty() {
             return self.ask_peers(request).await;
         }
@@ -419,13 +443,18 @@ impl Client {
         self.sources.reports()
     }
 
+    /// Blocks for a block request, under the source policy, and where they came from.
     async fn fetch_blocks(
         &self,
         request: LightClientRequest,
-    ) -> Result<Vec<SignedBeaconBlock>, ClientError> {
-        match self.request(request).await?.fetched {
-            Fetched::Blocks(blocks) => Ok(blocks),
-            // The node answers block requests with blocks only.
+    ) -> Result<Sourced<Vec<SignedBeaconBlock>>, ClientError> {
+        let sourced = self.fetch_any(request).await?;
+        match sourced.data {
+            Fetched::Blocks(blocks) => Ok(Sourced {
+                data: blocks,
+                source: sourced.source,
+            }),
+            // Block requests are answered with blocks only.
             Fetched::Objects(_) => Err(FetchError::Stopped.into()),
         }
     }
@@ -445,7 +474,8 @@ impl Client {
     }
 
     /// The block `id` names, from a peer (`beacon_blocks_by_range/2` for a slot,
-    /// `beacon_blocks_by_root/2` otherwise). `head` and `finalized` are the newest headers the
+    /// `beacon_blocks_by_root/2` otherwise) or, under the source policy, a Beacon-API source
+    /// (`/eth/v2/beacon/blocks/{id}`, SSZ natively). `head` and `finalized` are the newest headers the
     /// client knows; with none known yet, it fetches the optimistic / finality update first.
     /// An empty slot or a root no peer has is [`ClientError::NotFound`].
     pub async fn block(&self, id: BlockId) -> Result<SignedBeaconBlock, ClientError> {
@@ -489,21 +519,21 @@ impl Client {
                 LightClientRequest::BlocksByRoot(vec![root])
             }
         };
-        let block = self
-            .fetch_blocks(request)
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| match id {
-                BlockId::Slot(slot) => {
-                    ClientError::NotFound(format!("no block at slot {slot} (an empty slot)"))
-                }
-                _ => ClientError::NotFound(format!("no peer has block {id}")),
-            })?;
+        let Sourced { data, source } = self.fetch_blocks(request).await?;
+        let block = data.into_iter().next().ok_or_else(|| match id {
+            BlockId::Slot(slot) => {
+                ClientError::NotFound(format!("no block at slot {slot} (an empty slot)"))
+            }
+            _ => ClientError::NotFound(format!("no peer has block {id}")),
+        })?;
         let finalized = known
             .finalized
             .is_some_and(|(finalized_slot, _)| block.slot() <= finalized_slot);
-        Ok(FetchedBlock { block, finalized })
+        Ok(FetchedBlock {
+            block,
+            finalized,
+            source,
+        })
     }
 
     async fn fetch_one_sourced(

@@ -22,7 +22,7 @@ use wasm_bindgen::prelude::*;
 
 use self::browser::{sleep_ms, ApiError};
 use self::options::{BridgePeer, ConnectOptions};
-use crate::client::{BlockId, Client, ClientError, Config, Event, Sourced};
+use crate::client::{BlockId, Client, ClientError, Config, DataSource, Event, Sourced};
 use crate::node::peers::PeerInfo;
 use crate::node::{reach, relay_address, Reach, VerifiedHeads};
 use crate::primitives::Root;
@@ -194,6 +194,8 @@ export interface BlockResponse<T = any> {
   execution_optimistic: boolean;
   finalized: boolean;
   data: T;
+  /** Not enumerable, as on `Versioned`. */
+  readonly source?: Source;
 }
 
 /** Lodestar's `LightClientTransport` (`@lodestar/light-client`). */
@@ -311,10 +313,14 @@ fn object_to_js(object: &LightClientObject) -> Result<JsValue, ApiError> {
 /// `{version, data}` with a non-enumerable `source`: consumers that serialise the object (the
 /// fetch handler, Lodestar's `fromJson`) see the Beacon API's JSON only.
 fn sourced_to_js(sourced: &Sourced<LightClientObject>) -> Result<JsValue, ApiError> {
-    let value = object_to_js(&sourced.data)?;
+    with_source(object_to_js(&sourced.data)?, &sourced.source)
+}
+
+/// `value` with a non-enumerable `source` property.
+fn with_source(value: JsValue, source: &DataSource) -> Result<JsValue, ApiError> {
     let descriptor = js_sys::Object::new();
     let set = |key: &str, item: &JsValue| js_sys::Reflect::set(&descriptor, &key.into(), item);
-    set("value", &to_js(&sourced.source)?)
+    set("value", &to_js(source)?)
         .and_then(|_| set("enumerable", &JsValue::FALSE))
         .map_err(|_| ApiError::new("BAD_DATA", "cannot attach the source"))?;
     let object: &js_sys::Object = value
@@ -425,7 +431,8 @@ impl BeaconP2P {
                     ),
                 )
             })?;
-            to_js(&client.block_with_finality(id).await?.to_beacon_api_json())
+            let fetched = client.block_with_finality(id).await?;
+            with_source(to_js(&fetched.to_beacon_api_json())?, &fetched.source)
         })
     }
 

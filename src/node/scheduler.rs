@@ -144,7 +144,7 @@ impl LightClientRequest {
     }
 
     /// The light-client object kind it asks for (`None`: blocks).
-    fn kind(&self) -> Option<LightClientKind> {
+    pub fn kind(&self) -> Option<LightClientKind> {
         match self {
             LightClientRequest::Bootstrap(_) => Some(LightClientKind::Bootstrap),
             LightClientRequest::UpdatesByRange { .. } => Some(LightClientKind::Update),

@@ -1,18 +1,37 @@
 //! One HTTP GET per target: hyper over tokio natively (plain `http://`: a beacon node next to
 //! us), the global `fetch` in the browser (windows and workers; `https://` too).
 
-/// A response: status and body (at most the bound given).
+/// A response: status, the headers a Beacon-API client reads, and the body (at most the bound
+/// given).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     /// The HTTP status.
     pub status: u16,
+    /// `Content-Type`, when given.
+    pub content_type: Option<String>,
+    /// `Eth-Consensus-Version` (the fork of an SSZ body), when given.
+    pub consensus_version: Option<String>,
     /// The body.
     pub body: Vec<u8>,
 }
 
-/// GETs `url` asking for JSON; a body over `max_body` bytes is an error.
+impl HttpResponse {
+    /// Whether the body is SSZ (`application/octet-stream`), not JSON.
+    pub fn is_ssz(&self) -> bool {
+        self.content_type
+            .as_deref()
+            .is_some_and(|kind| kind.trim().starts_with("application/octet-stream"))
+    }
+}
+
+/// `Accept` for JSON only.
+pub const JSON: &str = "application/json";
+/// `Accept` for SSZ where the server offers it, JSON otherwise.
+pub const SSZ_OR_JSON: &str = "application/octet-stream;q=1.0,application/json;q=0.9";
+
+/// GETs `url` with `accept`; a body over `max_body` bytes is an error.
 #[cfg(not(target_arch = "wasm32"))]
-pub async fn get_json(url: &str, max_body: usize) -> Result<HttpResponse, String> {
+pub async fn get(url: &str, accept: &str, max_body: usize) -> Result<HttpResponse, String> {
     use http_body_util::BodyExt;
 
     let uri: hyper::Uri = url
@@ -44,7 +63,7 @@ pub async fn get_json(url: &str, max_body: usize) -> Result<HttpResponse, String
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let request = hyper::Request::get(path)
         .header(hyper::header::HOST, authority)
-        .header(hyper::header::ACCEPT, "application/json")
+        .header(hyper::header::ACCEPT, accept)
         .body(http_body_util::Empty::<hyper::body::Bytes>::new())
         .map_err(|error| error.to_string())?;
     let response = sender
@@ -52,6 +71,15 @@ pub async fn get_json(url: &str, max_body: usize) -> Result<HttpResponse, String
         .await
         .map_err(|error| format!("request: {error}"))?;
     let status = response.status().as_u16();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string)
+    };
+    let content_type = header("content-type");
+    let consensus_version = header("eth-consensus-version");
     let body = http_body_util::Limited::new(response.into_body(), max_body)
         .collect()
         .await
@@ -60,7 +88,12 @@ pub async fn get_json(url: &str, max_body: usize) -> Result<HttpResponse, String
         .to_vec();
     drop(sender);
     connection.abort();
-    Ok(HttpResponse { status, body })
+    Ok(HttpResponse {
+        status,
+        content_type,
+        consensus_version,
+        body,
+    })
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -75,9 +108,9 @@ mod browser {
     }
 }
 
-/// GETs `url` asking for JSON; a body over `max_body` bytes is an error.
+/// GETs `url` with `accept`; a body over `max_body` bytes is an error.
 #[cfg(target_arch = "wasm32")]
-pub async fn get_json(url: &str, max_body: usize) -> Result<HttpResponse, String> {
+pub async fn get(url: &str, accept: &str, max_body: usize) -> Result<HttpResponse, String> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
 
@@ -91,10 +124,7 @@ pub async fn get_json(url: &str, max_body: usize) -> Result<HttpResponse, String
     let init = web_sys::RequestInit::new();
     init.set_method("GET");
     let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(describe)?;
-    request
-        .headers()
-        .set("accept", "application/json")
-        .map_err(describe)?;
+    request.headers().set("accept", accept).map_err(describe)?;
     let response: web_sys::Response = JsFuture::from(browser::fetch_with_request(&request))
         .await
         .map_err(describe)?
@@ -116,8 +146,11 @@ pub async fn get_json(url: &str, max_body: usize) -> Result<HttpResponse, String
     if bytes.length() as usize > max_body {
         return Err(format!("body over {max_body} bytes"));
     }
+    let header = |name: &str| response.headers().get(name).ok().flatten();
     Ok(HttpResponse {
         status: response.status(),
+        content_type: header("content-type"),
+        consensus_version: header("eth-consensus-version"),
         body: bytes.to_vec(),
     })
 }

@@ -1,7 +1,9 @@
-//! Beacon-API sources: the light-client routes of a beacon node's REST API, the second kind of
-//! source next to peers (`Config::rpc`). Answers are JSON (`{"version", "data"}`), decoded into
-//! the same [`LightClientObject`]s peers give and checked against the request the same way; the
-//! client then hands them to the node, whose store judges them like a peer's (verified mode).
+//! Beacon-API sources: the light-client routes and the blocks route of a beacon node's REST API,
+//! the second kind of source next to peers (`Config::rpc`). Light-client answers are JSON
+//! (`{"version", "data"}`), decoded into the same [`LightClientObject`]s peers give and checked
+//! against the request the same way; the client then hands them to the node, whose store judges
+//! them like a peer's (verified mode). Blocks come as SSZ where the server offers it (natively)
+//! or JSON, and must be the root or slot asked for.
 //! HTTP itself is per target ([`http`]): hyper natively, the browser's `fetch` in wasm.
 
 pub mod http;
@@ -11,9 +13,10 @@ use std::time::Duration;
 use futures::FutureExt;
 use serde_json::Value;
 
-use crate::chain::ChainConfig;
+use crate::chain::{ChainConfig, Fork};
 use crate::node::LightClientRequest;
-use crate::types::{LightClientKind, LightClientObject};
+use crate::primitives::Root;
+use crate::types::{LightClientKind, LightClientObject, SignedBeaconBlock};
 
 /// The most a Beacon-API answer may be: 128 updates with two sync committees each in JSON are
 /// about 13 MB.
@@ -72,7 +75,8 @@ pub enum RpcError {
         /// What is wrong.
         reason: String,
     },
-    /// The request has no Beacon-API light-client route (blocks are not served from RPC yet).
+    /// The request has no Beacon-API route (a block range of more than one slot, several
+    /// roots).
     #[error("{0} is not asked of Beacon-API sources")]
     Unsupported(String),
 }
@@ -148,19 +152,13 @@ impl RpcSource {
         })
     }
 
-    /// Asks the route for `request` and decodes the answer with `chain`'s preset, checked
-    /// against the request (the bootstrap of the root asked for, consecutive periods from the
-    /// start asked for).
-    pub async fn fetch(
-        &self,
-        chain: &ChainConfig,
-        request: &LightClientRequest,
-    ) -> Result<Vec<LightClientObject>, RpcError> {
-        let (route, kind) = Self::route(request)?;
+    /// GETs `route` with `accept`: the 200 answer; a 404 (the server does not have it) is
+    /// [`RpcError::NotFound`].
+    async fn get(&self, route: &str, accept: &str) -> Result<http::HttpResponse, RpcError> {
         let url = format!("{}{route}", self.base);
         let ms = self.timeout.as_millis() as u64;
         let response = futures::select! {
-            response = http::get_json(&url, MAX_BODY).fuse() => response,
+            response = http::get(&url, accept, MAX_BODY).fuse() => response,
             () = futures_timer::Delay::new(self.timeout).fuse() => {
                 return Err(RpcError::Timeout { url, ms })
             }
@@ -169,10 +167,6 @@ impl RpcSource {
             url: url.clone(),
             reason,
         })?;
-        let bad = |reason: String| RpcError::BadData {
-            url: url.clone(),
-            reason,
-        };
         let message = || {
             serde_json::from_slice::<Value>(&response.body)
                 .ok()
@@ -185,21 +179,37 @@ impl RpcSource {
                 })
         };
         match response.status {
-            200 => {}
-            404 => {
-                return Err(RpcError::NotFound {
-                    url: url.clone(),
-                    message: message(),
-                })
-            }
-            status => {
-                return Err(RpcError::Status {
-                    url: url.clone(),
-                    status,
-                    message: message(),
-                })
-            }
+            200 => Ok(response),
+            404 => Err(RpcError::NotFound {
+                url,
+                message: message(),
+            }),
+            status => Err(RpcError::Status {
+                url,
+                status,
+                message: message(),
+            }),
         }
+    }
+
+    fn bad_data(&self, route: &str, reason: impl Into<String>) -> RpcError {
+        RpcError::BadData {
+            url: format!("{}{route}", self.base),
+            reason: reason.into(),
+        }
+    }
+
+    /// Asks the route for `request` and decodes the answer with `chain`'s preset, checked
+    /// against the request (the bootstrap of the root asked for, consecutive periods from the
+    /// start asked for).
+    pub async fn fetch(
+        &self,
+        chain: &ChainConfig,
+        request: &LightClientRequest,
+    ) -> Result<Vec<LightClientObject>, RpcError> {
+        let (route, kind) = Self::route(request)?;
+        let response = self.get(&route, http::JSON).await?;
+        let bad = |reason: String| self.bad_data(&route, reason);
         let value: Value = serde_json::from_slice(&response.body)
             .map_err(|error| bad(format!("not JSON: {error}")))?;
         let items = match (kind, &value) {
@@ -215,12 +225,93 @@ impl RpcSource {
         request.check_objects(chain, &objects).map_err(bad)?;
         if objects.is_empty() {
             return Err(RpcError::NotFound {
-                url,
+                url: format!("{}{route}", self.base),
                 message: "an empty list".into(),
             });
         }
         Ok(objects)
     }
+
+    /// The block `request` asks for (one root, or a range of one slot), from
+    /// `/eth/v2/beacon/blocks/{block_id}`: SSZ where the server offers it (natively; a browser
+    /// cannot read the fork header of another origin's answer unless it is exposed, so it asks
+    /// for JSON). None for an empty slot or a root the server does not have, like a peer's
+    /// empty answer; the block must be the one asked for, of the fork its slot is in.
+    pub async fn fetch_blocks(
+        &self,
+        chain: &ChainConfig,
+        request: &LightClientRequest,
+    ) -> Result<Vec<SignedBeaconBlock>, RpcError> {
+        let (route, wanted) = match request {
+            LightClientRequest::BlocksByRoot(roots) if roots.len() == 1 => (
+                format!("/eth/v2/beacon/blocks/{}", roots[0]),
+                BlockWanted::Root(roots[0]),
+            ),
+            LightClientRequest::BlocksByRange {
+                start_slot,
+                count: 1,
+            } => (
+                format!("/eth/v2/beacon/blocks/{start_slot}"),
+                BlockWanted::Slot(*start_slot),
+            ),
+            other => {
+                return Err(RpcError::Unsupported(format!(
+                    "{} other than one root or one slot",
+                    other.protocol()
+                )))
+            }
+        };
+        let accept = if cfg!(target_arch = "wasm32") {
+            http::JSON
+        } else {
+            http::SSZ_OR_JSON
+        };
+        let response = match self.get(&route, accept).await {
+            Ok(response) => response,
+            Err(RpcError::NotFound { .. }) => return Ok(Vec::new()),
+            Err(error) => return Err(error),
+        };
+        let bad = |reason: String| self.bad_data(&route, reason);
+        let block = if response.is_ssz() {
+            let version = response
+                .consensus_version
+                .as_deref()
+                .ok_or_else(|| bad("SSZ without Eth-Consensus-Version".into()))?;
+            let fork: Fork = version
+                .parse()
+                .map_err(|_| bad(format!("unknown fork {version:?}")))?;
+            SignedBeaconBlock::from_ssz(fork, chain.preset, &response.body)
+        } else {
+            let value: Value = serde_json::from_slice(&response.body)
+                .map_err(|error| bad(format!("not JSON: {error}")))?;
+            SignedBeaconBlock::from_beacon_api_json(chain.preset, &value)
+        }
+        .map_err(|error| bad(error.to_string()))?;
+        let slot = block.slot();
+        if block.fork() != chain.fork_at_slot(slot) {
+            return Err(bad(format!(
+                "a {} block at slot {slot}, which is in {}",
+                block.fork().name(),
+                chain.fork_at_slot(slot).name()
+            )));
+        }
+        match wanted {
+            BlockWanted::Root(root) if block.block_root() != root => Err(bad(format!(
+                "asked for block {root}, got {}",
+                block.block_root()
+            ))),
+            BlockWanted::Slot(wanted) if slot != wanted => Err(bad(format!(
+                "asked for slot {wanted}, got a block at slot {slot}"
+            ))),
+            _ => Ok(vec![block]),
+        }
+    }
+}
+
+/// What a block request names.
+enum BlockWanted {
+    Root(Root),
+    Slot(u64),
 }
 
 #[cfg(test)]
@@ -270,5 +361,25 @@ mod tests {
             RpcSource::route(&LightClientRequest::BlocksByRoot(vec![])),
             Err(RpcError::Unsupported(_))
         ));
+    }
+
+    #[test]
+    fn block_requests_other_than_one_root_or_one_slot_are_not_asked() {
+        let source = RpcSource::new("http://127.0.0.1:1", Duration::from_secs(1)).unwrap();
+        let chain = crate::chain::Network::Mainnet.config();
+        for request in [
+            LightClientRequest::BlocksByRoot(vec![Root::default(), Root::default()]),
+            LightClientRequest::BlocksByRange {
+                start_slot: 1,
+                count: 2,
+            },
+            LightClientRequest::FinalityUpdate,
+        ] {
+            let answer = futures::executor::block_on(source.fetch_blocks(&chain, &request));
+            assert!(
+                matches!(answer, Err(RpcError::Unsupported(_))),
+                "{answer:?}"
+            );
+        }
     }
 }

@@ -284,11 +284,18 @@ impl PeerManager {
     }
 
     /// Candidates to dial now to get back to the target: known addresses, not connected, not
-    /// backing off, those that served light-client data and scored best first.
+    /// backing off; those identify showed serving the light-client protocols first, then the
+    /// ones not known yet, those known not to serve them last, best score first within each.
+    /// A connected peer that lacks the protocols does not count towards the target (it stays
+    /// for gossip), but connections stop at twice the target.
     pub fn to_dial(&self, now: Instant, dialing: &HashSet<PeerId>) -> Vec<(PeerId, Multiaddr)> {
-        let missing = self
-            .target
-            .saturating_sub(self.connected_count() + dialing.len());
+        let useful = self
+            .peers
+            .values()
+            .filter(|record| record.connected && record.serves_light_client() != Some(false))
+            .count();
+        let room = (2 * self.target).saturating_sub(self.connected_count() + dialing.len());
+        let missing = self.target.saturating_sub(useful + dialing.len()).min(room);
         let mut candidates: Vec<(&PeerId, &PeerRecord)> = self
             .peers
             .iter()
@@ -302,8 +309,10 @@ impl PeerManager {
             .collect();
         candidates.sort_by(|a, b| {
             let rank = |record: &PeerRecord| {
+                let serves = record.serves_light_client();
                 (
-                    record.serves_light_client() != Some(false),
+                    serves == Some(true),
+                    serves != Some(false),
                     (record.score * 1000.0) as i64,
                 )
             };
@@ -405,6 +414,47 @@ impl PeerManager {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn identified(peers: &mut PeerManager, serves: bool) -> PeerId {
+        let peer = PeerId::random();
+        let address: Multiaddr = "/ip4/127.0.0.1/tcp/9000".parse().unwrap();
+        peers.add_candidate(peer, address);
+        let protocol = if serves {
+            Protocol::LIGHT_CLIENT[0].protocol_id()
+        } else {
+            Protocol::StatusV1.protocol_id()
+        };
+        peers.record(peer).protocols = Some(HashSet::from([protocol.to_string()]));
+        peer
+    }
+
+    #[test]
+    fn light_client_servers_are_dialed_first_and_peers_without_the_protocols_leave_room() {
+        let now = Instant::now();
+        let mut peers = PeerManager::new(1);
+        let lacking = identified(&mut peers, false);
+        let unknown = PeerId::random();
+        peers.add_candidate(unknown, "/ip4/127.0.0.1/tcp/9001".parse().unwrap());
+        let serving = identified(&mut peers, true);
+        let order: Vec<PeerId> = {
+            let mut all = PeerManager::new(3);
+            all.peers = peers.peers.clone();
+            all.to_dial(now, &HashSet::new())
+                .into_iter()
+                .map(|(peer, _)| peer)
+                .collect()
+        };
+        assert_eq!(order, vec![serving, unknown, lacking]);
+
+        // Connected to one that lacks them: it does not fill the one slot.
+        peers.connected(lacking, now);
+        let next = peers.to_dial(now, &HashSet::new());
+        assert_eq!(next.len(), 1);
+        assert_eq!(next[0].0, serving);
+        // A server connected: the target is met.
+        peers.connected(serving, now);
+        assert!(peers.to_dial(now, &HashSet::new()).is_empty());
+    }
 
     #[test]
     fn unavailable_alone_never_drops_a_peer_and_old_errors_fade() {

@@ -46,7 +46,19 @@ async fn the_rest_api_gives_what_peers_give() {
         LightClientRequest::FinalityUpdate,
         LightClientRequest::OptimisticUpdate,
     ];
-    for request in &requests {
+    // The test peer's REST API answers JSON; the bridge's light-client routes answer SSZ when
+    // asked for it, as the native client does.
+    let bridge = BridgeProcess::start(&peer, None);
+    bridge.wait_offered(&peer).await;
+    let over_ssz = RpcSource::new(
+        &format!("http://{}", bridge.listen),
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    for (rpc, request) in requests
+        .iter()
+        .flat_map(|request| [(&rpc, request), (&over_ssz, request)])
+    {
         let over_rpc = rpc.fetch(&chain, request).await.unwrap();
         let over_p2p = match request {
             LightClientRequest::Bootstrap(root) => vec![client.bootstrap(*root).await.unwrap()],
@@ -58,8 +70,9 @@ async fn the_rest_api_gives_what_peers_give() {
             _ => vec![client.optimistic_update().await.unwrap()],
         };
         assert!(!over_rpc.is_empty(), "{request:?}");
-        assert_eq!(over_rpc, over_p2p, "{request:?}");
+        assert_eq!(over_rpc, over_p2p, "{} {request:?}", rpc.url());
     }
+    drop(bridge);
 
     // An unknown root is "not found", not bad data; blocks are not asked of RPC.
     let unknown = Root::from_hex(&format!("0x{}", "11".repeat(32))).unwrap();
@@ -421,14 +434,14 @@ async fn a_beacon_api_whose_data_does_not_verify_is_flagged_and_demoted() {
     client.shutdown().await;
 }
 
-/// `beacon-p2p bridge` with `--rpc`, killed on drop.
-struct BridgeWithRpc {
+/// `beacon-p2p bridge` with one `--peer` (and `--rpc`, when given), killed on drop.
+struct BridgeProcess {
     child: std::process::Child,
     listen: std::net::SocketAddr,
 }
 
-impl BridgeWithRpc {
-    fn start(peer: &TestPeer, rpc: &str) -> BridgeWithRpc {
+impl BridgeProcess {
+    fn start(peer: &TestPeer, rpc: Option<&str>) -> BridgeProcess {
         use std::io::BufRead as _;
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_beacon-p2p"))
             .arg("bridge")
@@ -440,14 +453,8 @@ impl BridgeWithRpc {
                 "--no-discovery",
                 "--allow-private",
             ])
-            .args([
-                "--peer",
-                &peer.multiaddr,
-                "--rpc",
-                rpc,
-                "--p2p-budget-ms",
-                "500",
-            ])
+            .args(["--peer", &peer.multiaddr, "--p2p-budget-ms", "500"])
+            .args(rpc.map(|url| ["--rpc", url]).into_iter().flatten())
             .args(["--timeout", "10"])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
@@ -458,14 +465,33 @@ impl BridgeWithRpc {
             .read_line(&mut first)
             .unwrap();
         let hello: serde_json::Value = serde_json::from_str(&first).expect("the bridge's line");
-        BridgeWithRpc {
+        BridgeProcess {
             listen: hello["listen"].as_str().unwrap().parse().unwrap(),
             child,
         }
     }
 }
 
-impl Drop for BridgeWithRpc {
+impl BridgeProcess {
+    /// Waits until the bridge offers `peer` (its client completed Status with it).
+    async fn wait_offered(&self, peer: &TestPeer) {
+        for _ in 0..100 {
+            let peers = common::http::get(self.listen, "/peers", &[]).await.json();
+            if peers
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["peerId"] == peer.peer_id.as_str())
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the bridge does not offer {}", peer.peer_id);
+    }
+}
+
+impl Drop for BridgeProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -478,23 +504,8 @@ async fn the_bridge_with_rpc_says_which_source_served_each_answer() {
     let peer = TestPeer::start(&["--no-gossip", "--slot-ms", "600000"]);
     let api = TestPeer::start(&["--rest-port", "0", "--no-gossip", "--slot-ms", "600000"]);
     let url = format!("http://{}", api.rest.clone().unwrap());
-    let bridge = BridgeWithRpc::start(&peer, &url);
-    // Offered once the bridge's client completed Status with it.
-    let mut offered = false;
-    for _ in 0..100 {
-        let peers = get(bridge.listen, "/peers", &[]).await.json();
-        if peers
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p["peerId"] == peer.peer_id.as_str())
-        {
-            offered = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(offered, "the bridge offers the peer");
+    let bridge = BridgeProcess::start(&peer, Some(&url));
+    bridge.wait_offered(&peer).await;
 
     let route = "/eth/v1/beacon/light_client/updates?start_period=1&count=2";
     let first = get(bridge.listen, route, &[]).await;

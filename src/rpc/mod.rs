@@ -1,6 +1,7 @@
 //! Beacon-API sources: the light-client routes and the blocks route of a beacon node's REST API,
-//! the second kind of source next to peers (`Config::rpc`). Light-client answers are JSON
-//! (`{"version", "data"}`), decoded into the same [`LightClientObject`]s peers give and checked
+//! the second kind of source next to peers (`Config::rpc`). Light-client answers are SSZ where
+//! the server offers it (natively) or JSON (`{"version", "data"}`), decoded into the same
+//! [`LightClientObject`]s peers give and checked
 //! against the request the same way; the client then hands them to the node, whose store judges
 //! them like a peer's (verified mode). Blocks come as SSZ where the server offers it (natively)
 //! or JSON, and must be the root or slot asked for.
@@ -192,6 +193,16 @@ impl RpcSource {
         }
     }
 
+    /// SSZ where the server offers it natively. A browser cannot read the fork header of
+    /// another origin's answer unless the server exposes it, so it asks for JSON.
+    fn accept() -> &'static str {
+        if cfg!(target_arch = "wasm32") {
+            http::JSON
+        } else {
+            http::SSZ_OR_JSON
+        }
+    }
+
     fn bad_data(&self, route: &str, reason: impl Into<String>) -> RpcError {
         RpcError::BadData {
             url: format!("{}{route}", self.base),
@@ -208,20 +219,26 @@ impl RpcSource {
         request: &LightClientRequest,
     ) -> Result<Vec<LightClientObject>, RpcError> {
         let (route, kind) = Self::route(request)?;
-        let response = self.get(&route, http::JSON).await?;
+        let response = self.get(&route, Self::accept()).await?;
         let bad = |reason: String| self.bad_data(&route, reason);
-        let value: Value = serde_json::from_slice(&response.body)
-            .map_err(|error| bad(format!("not JSON: {error}")))?;
-        let items = match (kind, &value) {
-            (LightClientKind::Update, Value::Array(items)) => items.iter().collect(),
-            (LightClientKind::Update, _) => return Err(bad("updates: not a JSON array".into())),
-            _ => vec![&value],
+        let objects = if response.is_ssz() {
+            decode_ssz(chain, kind, &response).map_err(bad)?
+        } else {
+            let value: Value = serde_json::from_slice(&response.body)
+                .map_err(|error| bad(format!("not JSON: {error}")))?;
+            let items = match (kind, &value) {
+                (LightClientKind::Update, Value::Array(items)) => items.iter().collect(),
+                (LightClientKind::Update, _) => {
+                    return Err(bad("updates: not a JSON array".into()))
+                }
+                _ => vec![&value],
+            };
+            items
+                .into_iter()
+                .map(|item| LightClientObject::from_beacon_api_json(kind, chain.preset, item))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|error| bad(error.to_string()))?
         };
-        let objects = items
-            .into_iter()
-            .map(|item| LightClientObject::from_beacon_api_json(kind, chain.preset, item))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|error| bad(error.to_string()))?;
         request.check_objects(chain, &objects).map_err(bad)?;
         if objects.is_empty() {
             return Err(RpcError::NotFound {
@@ -233,9 +250,8 @@ impl RpcSource {
     }
 
     /// The block `request` asks for (one root, or a range of one slot), from
-    /// `/eth/v2/beacon/blocks/{block_id}`: SSZ where the server offers it (natively; a browser
-    /// cannot read the fork header of another origin's answer unless it is exposed, so it asks
-    /// for JSON). None for an empty slot or a root the server does not have, like a peer's
+    /// `/eth/v2/beacon/blocks/{block_id}`: SSZ where the server offers it (natively), JSON
+    /// otherwise. None for an empty slot or a root the server does not have, like a peer's
     /// empty answer; the block must be the one asked for, of the fork its slot is in.
     pub async fn fetch_blocks(
         &self,
@@ -261,12 +277,7 @@ impl RpcSource {
                 )))
             }
         };
-        let accept = if cfg!(target_arch = "wasm32") {
-            http::JSON
-        } else {
-            http::SSZ_OR_JSON
-        };
-        let response = match self.get(&route, accept).await {
+        let response = match self.get(&route, Self::accept()).await {
             Ok(response) => response,
             Err(RpcError::NotFound { .. }) => return Ok(Vec::new()),
             Err(error) => return Err(error),
@@ -306,6 +317,55 @@ impl RpcSource {
             _ => Ok(vec![block]),
         }
     }
+}
+
+/// Light-client objects from an SSZ answer: one object of the fork `Eth-Consensus-Version`
+/// names, or (updates) chunks of `u64 LE length of context + payload ‖ fork digest ‖ SSZ`.
+fn decode_ssz(
+    chain: &ChainConfig,
+    kind: LightClientKind,
+    response: &http::HttpResponse,
+) -> Result<Vec<LightClientObject>, String> {
+    let decode = |fork: Fork, ssz: &[u8]| {
+        LightClientObject::decode(kind, fork, chain.preset, ssz).map_err(|error| error.to_string())
+    };
+    if kind != LightClientKind::Update {
+        let version = response
+            .consensus_version
+            .as_deref()
+            .ok_or("SSZ without Eth-Consensus-Version")?;
+        let fork: Fork = version
+            .parse()
+            .map_err(|_| format!("unknown fork {version:?}"))?;
+        return Ok(vec![decode(fork, &response.body)?]);
+    }
+    let mut objects = Vec::new();
+    let mut rest = response.body.as_slice();
+    while !rest.is_empty() {
+        let index = objects.len();
+        if index >= crate::types::MAX_REQUEST_LIGHT_CLIENT_UPDATES as usize {
+            return Err("more than 128 updates".into());
+        }
+        let (length, after) = rest
+            .split_first_chunk::<8>()
+            .ok_or_else(|| format!("update {index}: a truncated length"))?;
+        let length = usize::try_from(u64::from_le_bytes(*length)).unwrap_or(usize::MAX);
+        if length < 4 || length > after.len() {
+            return Err(format!(
+                "update {index}: length {length} with {} bytes left",
+                after.len()
+            ));
+        }
+        let (chunk, next) = after.split_at(length);
+        let (digest, ssz) = chunk.split_at(4);
+        let digest = crate::primitives::ForkDigest::try_from(digest).expect("4 bytes");
+        let fork = chain
+            .fork_for_digest(&digest)
+            .ok_or_else(|| format!("update {index}: unknown fork digest {digest}"))?;
+        objects.push(decode(fork, ssz)?);
+        rest = next;
+    }
+    Ok(objects)
 }
 
 /// What a block request names.
@@ -361,6 +421,68 @@ mod tests {
             RpcSource::route(&LightClientRequest::BlocksByRoot(vec![])),
             Err(RpcError::Unsupported(_))
         ));
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn response(body: Vec<u8>, version: Option<&str>) -> http::HttpResponse {
+        http::HttpResponse {
+            status: 200,
+            content_type: Some("application/octet-stream".into()),
+            consensus_version: version.map(str::to_string),
+            body,
+        }
+    }
+
+    // Reads the capture from disk: native only.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn ssz_answers_decode_like_peers_chunks_and_bad_framing_is_refused() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/devnet-capture");
+        let chain = ChainConfig::from_directory(&dir).unwrap();
+        let ssz = std::fs::read(dir.join("finality_update/000105_c21604cc.ssz")).unwrap();
+        let kind = LightClientKind::FinalityUpdate;
+        let expected = LightClientObject::decode(kind, Fork::Deneb, chain.preset, &ssz).unwrap();
+        let one = decode_ssz(&chain, kind, &response(ssz.clone(), Some("deneb"))).unwrap();
+        assert_eq!(one, vec![expected.clone()]);
+        assert!(decode_ssz(&chain, kind, &response(ssz.clone(), None))
+            .unwrap_err()
+            .contains("Eth-Consensus-Version"));
+        assert!(decode_ssz(&chain, kind, &response(ssz[..100].to_vec(), Some("deneb"))).is_err());
+
+        // Updates: length ‖ digest ‖ SSZ per chunk (the format the bridge serves).
+        let updates: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("updates/period_0001.json")).unwrap())
+                .unwrap();
+        let update = LightClientObject::from_beacon_api_json(
+            LightClientKind::Update,
+            chain.preset,
+            &updates[0],
+        )
+        .unwrap();
+        let digest = chain.fork_digest_at_slot(update.slot);
+        let mut body = Vec::new();
+        for _ in 0..2 {
+            body.extend_from_slice(&((update.ssz.len() + 4) as u64).to_le_bytes());
+            body.extend_from_slice(digest.as_ref());
+            body.extend_from_slice(&update.ssz);
+        }
+        let kind = LightClientKind::Update;
+        let two = decode_ssz(&chain, kind, &response(body.clone(), None)).unwrap();
+        assert_eq!(two, vec![update.clone(), update.clone()]);
+        for (cut, what) in [(body.len() - 1, "length"), (5, "truncated length")] {
+            let error =
+                decode_ssz(&chain, kind, &response(body[..cut].to_vec(), None)).unwrap_err();
+            assert!(error.contains(what), "{error}");
+        }
+        let mut unknown = body.clone();
+        unknown[8..12].copy_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+        assert!(decode_ssz(&chain, kind, &response(unknown, None))
+            .unwrap_err()
+            .contains("unknown fork digest"));
+        let mut huge = body;
+        huge[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(decode_ssz(&chain, kind, &response(huge, None)).is_err());
     }
 
     #[test]

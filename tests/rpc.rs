@@ -74,7 +74,7 @@ async fn the_rest_api_gives_what_peers_give() {
     }
     drop(bridge);
 
-    // An unknown root is "not found", not bad data; blocks are not asked of RPC.
+    // An unknown root is "not found", not bad data; light-client routes are not block routes.
     let unknown = Root::from_hex(&format!("0x{}", "11".repeat(32))).unwrap();
     let error = rpc
         .fetch(&chain, &LightClientRequest::Bootstrap(unknown))
@@ -298,7 +298,7 @@ async fn calls_switch_to_the_beacon_api_when_peers_go_and_back_when_they_return(
     assert_eq!(
         first.source,
         DataSource::P2p {
-            peer: Some(peer.peer_id.clone())
+            peer: peer.peer_id.clone()
         },
         "the peer that answered is named"
     );
@@ -665,8 +665,8 @@ async fn blocks_come_from_the_beacon_api_as_ssz_or_json_and_must_be_the_one_aske
     assert_eq!(fetched.block.block_root(), root);
     let other = Root::from([9; 32]);
     let error = client.block(BlockId::Root(other)).await.unwrap_err();
-    // Every source failed: the code is what peers met (none here), the message has both.
-    assert_eq!(error.code(), "NO_PEERS", "{error}");
+    // Every source failed and no peer could be asked: the Beacon API's error decides.
+    assert_eq!(error.code(), "RPC_ERROR", "{error}");
     assert!(error.to_string().contains("asked for block"), "{error}");
     let flagged = wait_event(&mut events, Duration::from_secs(5), |event| {
         matches!(event, Event::SourceMisbehaved { .. })
@@ -678,5 +678,40 @@ async fn blocks_come_from_the_beacon_api_as_ssz_or_json_and_must_be_the_one_aske
     };
     assert!(reason.contains("asked for block"), "{reason}");
     assert!(client.sources()[1].demoted, "{:?}", client.sources());
+    client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn data_the_node_kept_from_a_beacon_api_is_not_reported_as_p2p() {
+    let api = TestPeer::start(&["--rest-port", "0", "--no-gossip", "--slot-ms", "600000"]);
+    let url = format!("http://{}", api.rest.clone().unwrap());
+    let mut config = Config::new(devnet_chain());
+    config.rpc = vec![url.clone()];
+    // The default quota: a latest update younger than it is answered from what the node has.
+    let client = Client::start(config).unwrap();
+    let mut events = client.events().await;
+    let root = Root::from_hex(BOOTSTRAP_ROOT).unwrap();
+    for _ in 0..2 {
+        for request in [
+            LightClientRequest::FinalityUpdate,
+            LightClientRequest::Bootstrap(root),
+        ] {
+            let answer = client.fetch_sourced(request.clone()).await.unwrap();
+            assert_eq!(
+                answer.source,
+                DataSource::Rpc { url: url.clone() },
+                "{request:?}"
+            );
+        }
+    }
+    let reports = client.sources();
+    assert_eq!(reports[0].source, "p2p");
+    assert_eq!(reports[0].answers, 0, "{reports:?}");
+    // No peer ever answered: no switch to p2p.
+    let switched = wait_event(&mut events, Duration::from_millis(300), |event| {
+        matches!(event, Event::SourceSwitched { to: "p2p", .. })
+    })
+    .await;
+    assert!(switched.is_none(), "{switched:?}");
     client.shutdown().await;
 }

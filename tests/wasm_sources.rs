@@ -86,6 +86,13 @@ fn is_connected(peers: &[Value], peer_id: &str) -> bool {
         .any(|peer| peer["peerId"] == peer_id && peer["connected"] == true)
 }
 
+/// Connected and past Status (its head slot known): calls go to it, not to the API at once.
+fn has_status(peers: &[Value], peer_id: &str) -> bool {
+    peers.iter().any(|peer| {
+        peer["peerId"] == peer_id && peer["connected"] == true && peer["headSlot"].is_u64()
+    })
+}
+
 /// `{version, data}` and its (non-enumerable) `source`.
 async fn sourced(promise: js_sys::Promise) -> (Value, Value) {
     let value = settle_value(promise)
@@ -214,7 +221,7 @@ async fn calls_switch_to_the_beacon_api_when_the_peer_goes_and_back_when_it_retu
     .await;
     let (switches, on_switch) = recorder();
     let _unsubscribe = client.on_source_switched(on_switch);
-    wait_for_peers(&client, 20, |peers| is_connected(peers, &ws_peer)).await;
+    wait_for_peers(&client, 20, |peers| has_status(peers, &ws_peer)).await;
 
     // Peer healthy: it answers (p2p first is the default), and is named. Updates by range are
     // asked of the network every time (a latest update may come from the node's recent ones).
@@ -249,7 +256,8 @@ async fn calls_switch_to_the_beacon_api_when_the_peer_goes_and_back_when_it_retu
     // The peer returns (same key, same address): the client goes back to it; no call fails.
     control_json("/ws-peer/start").await;
     let mut back = false;
-    for _ in 0..60 {
+    // Redials back off (10 s, then 20 s) while the peer is down.
+    for _ in 0..120 {
         let (_, source) = updates(&client).await;
         if source["source"] == "p2p" {
             back = true;
@@ -309,7 +317,7 @@ async fn a_beacon_api_that_forges_a_finality_update_is_flagged_and_demoted() {
     .await;
     let (flagged, on_misbehaved) = recorder();
     let _unsubscribe = client.on_source_misbehaved(on_misbehaved);
-    wait_for_peers(&client, 20, |peers| is_connected(peers, &ws_peer)).await;
+    wait_for_peers(&client, 20, |peers| has_status(peers, &ws_peer)).await;
     let heads = settle(client.sync(to_js(&json!({"checkpoint": BOOTSTRAP_ROOT}))))
         .await
         .unwrap_or_else(|error| panic!("sync: {error:?}"));

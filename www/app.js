@@ -262,7 +262,7 @@ function requested(update) {
   const source = update.source;
   if (!source) return "request";
   if (source.source === "rpc") return `request (Beacon API ${source.url})`;
-  return source.peer ? `request (peer ${shortId(source.peer)})` : "request (p2p, already known)";
+  return `request (peer ${shortId(source.peer)})`;
 }
 
 // ---------- beacon-p2p's own light client ----------

@@ -283,8 +283,8 @@ fn error_status(error: &ClientError) -> StatusCode {
         ClientError::Fetch(FetchError::NoPeerAnswered { .. })
         | ClientError::Fetch(FetchError::NoPeerServes { .. }) => StatusCode::SERVICE_UNAVAILABLE,
         ClientError::Rpc(_) => StatusCode::BAD_GATEWAY,
-        // Peers decide, as for the error code: the Beacon API is the fallback.
-        ClientError::AllSources { p2p, .. } => error_status(p2p),
+        // As for the error code: peers decide, unless there was none to ask.
+        ClientError::AllSources { p2p, rpc } => error_status(crate::client::p2p_or_rpc(p2p, rpc)),
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -84,7 +84,7 @@ impl Metrics {
         *served
             .entry((route, source.name().to_string()))
             .or_default() += 1;
-        if let DataSource::P2p { peer: Some(peer) } = source {
+        if let DataSource::P2p { peer } = source {
             let mut by_peer = self
                 .served_by_peer
                 .lock()

@@ -15,7 +15,7 @@ use crate::chain::{ChainConfig, Clock};
 use crate::node::peers::PeerInfo;
 use crate::node::{
     build_swarm, Answer, Command, FetchError, Fetched, KnownHeaders, LightClientRequest, Node,
-    NodeEvent,
+    NodeEvent, Origin,
 };
 pub use crate::node::{VerifiedHead, VerifiedHeads};
 use crate::primitives::{Root, Slot};
@@ -72,9 +72,18 @@ impl ClientError {
             ClientError::InvalidArgument(_) => "INVALID_ARGUMENT",
             ClientError::NotFound(_) => "NOT_FOUND",
             ClientError::Rpc(_) => "RPC_ERROR",
-            // What peers met decides: the Beacon API is the fallback.
-            ClientError::AllSources { p2p, .. } => p2p.code(),
+            ClientError::AllSources { p2p, rpc } => p2p_or_rpc(p2p, rpc).code(),
         }
+    }
+}
+
+/// Of two sources' errors, the one that says more: peers' (the Beacon API is the fallback),
+/// unless there was no peer to ask.
+pub(crate) fn p2p_or_rpc<'a>(p2p: &'a ClientError, rpc: &'a ClientError) -> &'a ClientError {
+    if p2p.code() == "NO_PEERS" {
+        rpc
+    } else {
+        p2p
     }
 }
 
@@ -235,23 +244,32 @@ impl Client {
         Ok(answer.await.map_err(|_| FetchError::Stopped)??)
     }
 
-    /// What peers answer for `request`, timed for [`Client::sources`].
+    /// What the node answers for `request` (a peer, or data it had: then from whoever sent it,
+    /// which may be a Beacon-API source), timed for [`Client::sources`].
     async fn ask_peers(
         &self,
         request: LightClientRequest,
     ) -> Result<Sourced<Fetched>, ClientError> {
         let start = web_time::Instant::now();
-        let result = self.request(request).await;
-        match &result {
-            Ok(_) => self.sources.answered("p2p", "p2p", start),
-            Err(error) => self.sources.failed("p2p", "p2p", &error.to_string()),
+        match self.request(request).await {
+            Ok(Answer { fetched, origin }) => {
+                let source = match origin {
+                    Origin::Peer(peer) => DataSource::P2p {
+                        peer: peer.to_string(),
+                    },
+                    Origin::Rpc(url) => DataSource::Rpc { url },
+                };
+                self.sources.answered(source.name(), source.kind(), start);
+                Ok(Sourced {
+                    data: fetched,
+                    source,
+                })
+            }
+            Err(error) => {
+                self.sources.failed("p2p", "p2p", &error.to_string());
+                Err(error)
+            }
         }
-        result.map(|Answer { fetched, peer }| Sourced {
-            data: fetched,
-            source: DataSource::P2p {
-                peer: peer.map(|peer| peer.to_string()),
-            },
-        })
     }
 
     /// What the first Beacon-API source whose answer holds gives for `request`. Light-client
@@ -260,6 +278,7 @@ impl Client {
     /// flagged and demoted.
     async fn ask_rpc(&self, request: LightClientRequest) -> Result<Sourced<Fetched>, ClientError> {
         let mut failures = Vec::new();
+        let mut not_found = 0;
         for source in self.sources.usable_rpc() {
             let url = source.url().to_string();
             let start = web_time::Instant::now();
@@ -284,6 +303,9 @@ impl Client {
                 Ok(blocks) => Ok(blocks),
                 Err(error) if error.is_bad_data() => Err(error.to_string()),
                 Err(error) => {
+                    // Not an answer that holds: another source may have it.
+                    not_found +=
+                        usize::from(matches!(error, crate::rpc::RpcError::NotFound { .. }));
                     self.sources.failed(&url, "rpc", &error.to_string());
                     failures.push(error.to_string());
                     continue;
@@ -311,7 +333,11 @@ impl Client {
         if failures.is_empty() {
             failures.push("every source is demoted for misbehaving".into());
         }
-        Err(ClientError::Rpc(failures.join("; ")))
+        let message = failures.join("; ");
+        if not_found > 0 && not_found == failures.len() {
+            return Err(ClientError::NotFound(message));
+        }
+        Err(ClientError::Rpc(message))
     }
 
     /// Hands what a Beacon-API source answered to the node: `Ok(Err(reason))` when the node

@@ -26,9 +26,9 @@ pub const DEMOTION: Duration = Duration::from_secs(60);
 pub enum DataSource {
     /// A peer, through the node.
     P2p {
-        /// The peer that answered (`None`: the node had the data already, from an earlier
-        /// answer or gossip).
-        peer: Option<String>,
+        /// The peer whose data it is: the one that answered, or — when the node had it from an
+        /// earlier answer or gossip — the one that sent it then.
+        peer: String,
     },
     /// A Beacon-API source.
     Rpc {
@@ -37,13 +37,11 @@ pub enum DataSource {
     },
 }
 
-/// `p2p; peer=<peer id>`, `p2p` (the node had it already) or `rpc; url=<url>`: the bridge's
-/// `beacon-p2p-source` response header.
+/// `p2p; peer=<peer id>` or `rpc; url=<url>`: the bridge's `beacon-p2p-source` response header.
 impl std::fmt::Display for DataSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DataSource::P2p { peer: Some(peer) } => write!(f, "p2p; peer={peer}"),
-            DataSource::P2p { peer: None } => f.write_str("p2p"),
+            DataSource::P2p { peer } => write!(f, "p2p; peer={peer}"),
             DataSource::Rpc { url } => write!(f, "rpc; url={url}"),
         }
     }

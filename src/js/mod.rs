@@ -104,9 +104,9 @@ export interface ConnectOptions {
   clockOffsetMs?: number;
 }
 
-/** Where an answer came from: a peer (`peer` null: the client had it already, from gossip or an
- * earlier answer), or a Beacon-API source. */
-export type Source = { source: "p2p"; peer: string | null } | { source: "rpc"; url: string };
+/** Where an answer's data came from: a peer or a Beacon-API source (also when the client had it
+ * already, from gossip or an earlier answer). */
+export type Source = { source: "p2p"; peer: string } | { source: "rpc"; url: string };
 
 /** A light-client object as the Beacon API serves it. `source` is not enumerable, so
  * `JSON.stringify` gives the Beacon API's JSON. */

@@ -22,6 +22,8 @@ use crate::wire::{Protocol, ResponseChunk, ResultCode};
 pub const GOODBYE_CLIENT_SHUTDOWN: u64 = 1;
 /// Goodbye reason: the peer is on another network or fork.
 pub const GOODBYE_IRRELEVANT_NETWORK: u64 = 2;
+/// Goodbye reason: too many peers (one without the light-client protocols makes room).
+pub const GOODBYE_TOO_MANY_PEERS: u64 = 129;
 /// Goodbye reason: the peer's score fell too low.
 pub const GOODBYE_BAD_SCORE: u64 = 250;
 
@@ -215,7 +217,7 @@ impl Node {
     pub(super) fn learn(&mut self, sender: Sender<'_>, objects: &[LightClientObject]) {
         let now = web_time::Instant::now();
         for object in objects {
-            self.latest.note(object, now);
+            self.latest.note(object, (&sender).into(), now);
             // In verified mode `head` and `finalized` name what the store proved.
             let verified = self.store().is_some();
             if !verified && object.kind != LightClientKind::Bootstrap {

@@ -50,7 +50,7 @@ use crate::primitives::{ForkDigest, Root};
 use crate::types::LightClientObject;
 
 pub use self::handshake::{GOODBYE_BAD_SCORE, GOODBYE_CLIENT_SHUTDOWN, GOODBYE_IRRELEVANT_NETWORK};
-pub use self::scheduler::{Answer, FetchError, FetchReply, Fetched, LightClientRequest};
+pub use self::scheduler::{Answer, FetchError, FetchReply, Fetched, LightClientRequest, Origin};
 pub use self::subscriptions::wanted_digests;
 pub use self::transport::{build_swarm, reach, relay_address, Reach, RelayAddressError};
 pub use self::verifier::{VerifiedHead, VerifiedHeads};
@@ -440,6 +440,10 @@ impl Node {
 
     fn on_tick(&mut self) {
         let now = Instant::now();
+        if let Some(peer) = self.peers.to_make_room(now, &self.dialing) {
+            tracing::info!(%peer, "no light-client protocols; making room for a candidate");
+            self.say_goodbye(peer, handshake::GOODBYE_TOO_MANY_PEERS);
+        }
         for (peer, address) in self.peers.to_dial(now, &self.dialing) {
             tracing::debug!(%peer, %address, "dialing");
             match self.swarm.dial(address.clone()) {

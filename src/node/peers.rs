@@ -287,7 +287,8 @@ impl PeerManager {
     /// backing off; those identify showed serving the light-client protocols first, then the
     /// ones not known yet, those known not to serve them last, best score first within each.
     /// A connected peer that lacks the protocols does not count towards the target (it stays
-    /// for gossip), but connections stop at twice the target.
+    /// for gossip); connections stop at twice the target, where [`PeerManager::to_make_room`]
+    /// lets one of those go.
     pub fn to_dial(&self, now: Instant, dialing: &HashSet<PeerId>) -> Vec<(PeerId, Multiaddr)> {
         let useful = self
             .peers
@@ -323,6 +324,35 @@ impl PeerManager {
             .take(missing)
             .filter_map(|(peer, record)| record.address.clone().map(|address| (*peer, address)))
             .collect()
+    }
+
+    /// A connected peer without the light-client protocols to let go, when connections are at
+    /// their cap (twice the target), the target of useful peers is not met and a candidate not
+    /// known to lack them waits: the lowest scored such peer.
+    pub fn to_make_room(&self, now: Instant, dialing: &HashSet<PeerId>) -> Option<PeerId> {
+        let lacking = |record: &PeerRecord| record.serves_light_client() == Some(false);
+        let connected = self.connected_count() + dialing.len();
+        let useful = self
+            .peers
+            .values()
+            .filter(|record| record.connected && !lacking(record))
+            .count();
+        let waiting = self.peers.iter().any(|(peer, record)| {
+            record.candidate
+                && !record.connected
+                && !dialing.contains(peer)
+                && record.address.is_some()
+                && !lacking(record)
+                && record.backoff_until.is_none_or(|until| until <= now)
+        });
+        if connected < 2 * self.target || useful >= self.target || !waiting {
+            return None;
+        }
+        self.peers
+            .iter()
+            .filter(|(_, record)| record.connected && lacking(record))
+            .min_by(|a, b| a.1.score.total_cmp(&b.1.score))
+            .map(|(peer, _)| *peer)
     }
 
     /// The best peer for `protocol` right now, respecting the per-protocol concurrency limit and
@@ -454,6 +484,33 @@ mod tests {
         // A server connected: the target is met.
         peers.connected(serving, now);
         assert!(peers.to_dial(now, &HashSet::new()).is_empty());
+    }
+
+    #[test]
+    fn at_the_cap_a_peer_without_the_protocols_makes_room_for_a_candidate() {
+        let now = Instant::now();
+        let mut peers = PeerManager::new(1);
+        let first = identified(&mut peers, false);
+        let second = identified(&mut peers, false);
+        peers.connected(first, now);
+        assert_eq!(
+            peers.to_make_room(now, &HashSet::new()),
+            None,
+            "below the cap"
+        );
+        peers.connected(second, now);
+        assert_eq!(
+            peers.to_make_room(now, &HashSet::new()),
+            None,
+            "no candidate waits"
+        );
+        let candidate = PeerId::random();
+        peers.add_candidate(candidate, "/ip4/127.0.0.1/tcp/9002".parse().unwrap());
+        assert!(peers.to_dial(now, &HashSet::new()).is_empty(), "at the cap");
+        let leaving = peers.to_make_room(now, &HashSet::new()).unwrap();
+        assert!([first, second].contains(&leaving));
+        peers.disconnected(leaving, now);
+        assert_eq!(peers.to_dial(now, &HashSet::new())[0].0, candidate);
     }
 
     #[test]

@@ -67,23 +67,32 @@ pub enum Fetched {
 /// Where a fetch's answer goes.
 pub type FetchReply = oneshot::Sender<Result<Answer, FetchError>>;
 
-/// A fetch's answer and the peer that sent it (`None`: the node had it already — a bootstrap it
-/// checked before, a recent update from gossip or an earlier request).
+/// Who sent data the node has: a peer, or a Beacon-API source (by URL) whose answer it took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A peer (a response or gossip).
+    Peer(PeerId),
+    /// A Beacon-API source.
+    Rpc(String),
+}
+
+impl From<&Sender<'_>> for Origin {
+    fn from(sender: &Sender<'_>) -> Self {
+        match sender {
+            Sender::Peer(peer) => Origin::Peer(*peer),
+            Sender::Rpc(url) => Origin::Rpc(url.to_string()),
+        }
+    }
+}
+
+/// A fetch's answer and who sent its data: the peer that answered, or — when the node had it
+/// already (a bootstrap it checked before, a recent update) — whoever sent it then.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     /// What the request got.
     pub fetched: Fetched,
-    /// The peer that answered this request.
-    pub peer: Option<PeerId>,
-}
-
-impl Answer {
-    fn kept(fetched: Fetched) -> Answer {
-        Answer {
-            fetched,
-            peer: None,
-        }
-    }
+    /// Who sent it.
+    pub origin: Origin,
 }
 
 impl LightClientRequest {
@@ -341,15 +350,15 @@ const CONNECT_GRACE: Duration = Duration::from_secs(3);
 /// (Lodestar and Helios on the demo page) otherwise wait up to 10 s for each other.
 #[derive(Debug, Default)]
 pub(super) struct RecentLatest {
-    finality: Option<(LightClientObject, Instant)>,
-    optimistic: Option<(LightClientObject, Instant)>,
+    finality: Option<(LightClientObject, Instant, Origin)>,
+    optimistic: Option<(LightClientObject, Instant, Origin)>,
 }
 
 impl RecentLatest {
     fn slot_mut(
         &mut self,
         kind: LightClientKind,
-    ) -> Option<&mut Option<(LightClientObject, Instant)>> {
+    ) -> Option<&mut Option<(LightClientObject, Instant, Origin)>> {
         match kind {
             LightClientKind::FinalityUpdate => Some(&mut self.finality),
             LightClientKind::OptimisticUpdate => Some(&mut self.optimistic),
@@ -357,17 +366,18 @@ impl RecentLatest {
         }
     }
 
-    /// Keeps `object` if it is a finality or optimistic update at least as new as the one held.
-    pub(super) fn note(&mut self, object: &LightClientObject, now: Instant) {
+    /// Keeps `object` (from `origin`) if it is a finality or optimistic update at least as new
+    /// as the one held.
+    pub(super) fn note(&mut self, object: &LightClientObject, origin: Origin, now: Instant) {
         let Some(held) = self.slot_mut(object.kind) else {
             return;
         };
         let order = |o: &LightClientObject| (o.slot, o.signature_slot);
         if held
             .as_ref()
-            .is_none_or(|(kept, _)| order(object) >= order(kept))
+            .is_none_or(|(kept, _, _)| order(object) >= order(kept))
         {
-            *held = Some((object.clone(), now));
+            *held = Some((object.clone(), now, origin));
         }
     }
 
@@ -377,15 +387,15 @@ impl RecentLatest {
         kind: LightClientKind,
         within: Duration,
         now: Instant,
-    ) -> Option<&LightClientObject> {
+    ) -> Option<(&LightClientObject, &Origin)> {
         let held = match kind {
             LightClientKind::FinalityUpdate => &self.finality,
             LightClientKind::OptimisticUpdate => &self.optimistic,
             _ => return None,
         };
         held.as_ref()
-            .filter(|(_, at)| now.duration_since(*at) < within)
-            .map(|(object, _)| object)
+            .filter(|(_, at, _)| now.duration_since(*at) < within)
+            .map(|(object, _, origin)| (object, origin))
     }
 }
 
@@ -397,18 +407,19 @@ const RECENT_BOOTSTRAPS: usize = 8;
 /// starting from one checkpoint on one page (Lodestar and Helios on the demo page) would
 /// otherwise wait that long for the second.
 #[derive(Debug, Default)]
-pub(super) struct RecentBootstraps(VecDeque<LightClientObject>);
+pub(super) struct RecentBootstraps(VecDeque<(LightClientObject, Origin)>);
 
 impl RecentBootstraps {
-    fn get(&self, block_root: &Root) -> Option<&LightClientObject> {
+    fn get(&self, block_root: &Root) -> Option<&(LightClientObject, Origin)> {
         self.0
             .iter()
-            .find(|object| object.block_root == *block_root)
+            .find(|(object, _)| object.block_root == *block_root)
     }
 
-    pub(super) fn insert(&mut self, object: LightClientObject) {
-        self.0.retain(|kept| kept.block_root != object.block_root);
-        self.0.push_back(object);
+    pub(super) fn insert(&mut self, object: LightClientObject, origin: Origin) {
+        self.0
+            .retain(|(kept, _)| kept.block_root != object.block_root);
+        self.0.push_back((object, origin));
         while self.0.len() > RECENT_BOOTSTRAPS {
             self.0.pop_front();
         }
@@ -428,8 +439,11 @@ impl Node {
                 .verifier
                 .as_ref()
                 .is_some_and(|verifier| verifier.wants_bootstrap(root));
-            if let Some(object) = self.bootstraps.get(root).filter(|_| !for_the_store) {
-                let _ = reply.send(Ok(Answer::kept(Fetched::Objects(vec![object.clone()]))));
+            if let Some((object, origin)) = self.bootstraps.get(root).filter(|_| !for_the_store) {
+                let _ = reply.send(Ok(Answer {
+                    fetched: Fetched::Objects(vec![object.clone()]),
+                    origin: origin.clone(),
+                }));
                 return;
             }
         }
@@ -452,22 +466,31 @@ impl Node {
         let Some(kind) = self.queue[index].request.kind() else {
             return false;
         };
-        let Some(object) = self.latest.fresh(kind, quota, now).cloned() else {
+        let Some((object, origin)) = self
+            .latest
+            .fresh(kind, quota, now)
+            .map(|(object, origin)| (object.clone(), origin.clone()))
+        else {
             return false;
         };
         let pending = self.queue.remove(index).expect("index in range");
-        let _ = pending
-            .reply
-            .send(Ok(Answer::kept(Fetched::Objects(vec![object]))));
+        let _ = pending.reply.send(Ok(Answer {
+            fetched: Fetched::Objects(vec![object]),
+            origin,
+        }));
         true
     }
 
-    /// Fails the requests past their deadline, with what their attempts met.
+    /// Fails the requests past their deadline, with what their attempts met; drops those nobody
+    /// waits for any more.
     pub(super) fn expire(&mut self, now: Instant) {
         let connected = self.peers.connected_count();
         let mut index = 0;
         while index < self.queue.len() {
-            if self.queue[index].deadline <= now {
+            if self.queue[index].reply.is_canceled() {
+                // Nobody waits for it (another source answered first): not asked of peers.
+                self.queue.remove(index);
+            } else if self.queue[index].deadline <= now {
                 let pending = self.queue.remove(index).expect("index in range");
                 let seconds = self.config.request_deadline.as_secs();
                 let last_failure = pending.last_failure;
@@ -619,12 +642,13 @@ impl Node {
                             (&pending.request, objects.first())
                         {
                             // Checked against the root asked for (check_chunks).
-                            self.bootstraps.insert(bootstrap.clone());
+                            self.bootstraps
+                                .insert(bootstrap.clone(), Origin::Peer(peer));
                         }
                     }
                     let _ = pending.reply.send(Ok(Answer {
                         fetched,
-                        peer: Some(peer),
+                        origin: Origin::Peer(peer),
                     }));
                     return;
                 }
@@ -876,16 +900,25 @@ mod tests {
         let mut recent = RecentBootstraps::default();
         assert!(recent.get(&Root::from([1; 32])).is_none());
         for byte in 0..=RECENT_BOOTSTRAPS as u8 {
-            recent.insert(object(byte, u64::from(byte)));
+            recent.insert(
+                object(byte, u64::from(byte)),
+                Origin::Rpc("http://a".into()),
+            );
         }
         // The oldest went; the others are there.
         assert!(recent.get(&Root::from([0; 32])).is_none());
-        assert_eq!(recent.get(&Root::from([1; 32])).unwrap().slot, 1);
+        assert_eq!(recent.get(&Root::from([1; 32])).unwrap().0.slot, 1);
         assert_eq!(recent.0.len(), RECENT_BOOTSTRAPS);
         // The same root again replaces it rather than taking a second place.
-        recent.insert(object(1, 99));
+        recent.insert(object(1, 99), Origin::Rpc("http://b".into()));
         assert_eq!(recent.0.len(), RECENT_BOOTSTRAPS);
-        assert_eq!(recent.get(&Root::from([1; 32])).unwrap().slot, 99);
+        let (kept, origin) = recent.get(&Root::from([1; 32])).unwrap();
+        assert_eq!(kept.slot, 99);
+        assert_eq!(
+            origin,
+            &Origin::Rpc("http://b".into()),
+            "who sent it is kept"
+        );
     }
 
     #[test]
@@ -912,11 +945,13 @@ mod tests {
         assert!(latest
             .fresh(LightClientKind::FinalityUpdate, quota, start)
             .is_none());
-        latest.note(&newer, start);
+        let peer = Origin::Peer(PeerId::random());
+        latest.note(&newer, peer.clone(), start);
         // An older one (a lagging peer) does not replace it.
-        latest.note(&older, start + Duration::from_secs(1));
-        latest.note(&optimistic, start);
-        let held = |latest: &RecentLatest, kind, at| latest.fresh(kind, quota, at).map(|o| o.slot);
+        latest.note(&older, peer.clone(), start + Duration::from_secs(1));
+        latest.note(&optimistic, peer, start);
+        let held =
+            |latest: &RecentLatest, kind, at| latest.fresh(kind, quota, at).map(|(o, _)| o.slot);
         assert_eq!(
             held(&latest, LightClientKind::FinalityUpdate, start),
             Some(newer.slot)

@@ -7,7 +7,7 @@ use libp2p::PeerId;
 use serde::Serialize;
 
 use super::peers::Outcome;
-use super::scheduler::LightClientRequest;
+use super::scheduler::{LightClientRequest, Origin};
 use super::{Node, NodeEvent};
 use crate::primitives::{Root, Slot};
 use crate::types::{LightClientKind, LightClientObject};
@@ -243,7 +243,8 @@ impl Node {
         self.verify_fetched(Sender::Rpc(url), request, objects)?;
         self.learn(Sender::Rpc(url), objects);
         if let (LightClientRequest::Bootstrap(_), Some(bootstrap)) = (request, objects.first()) {
-            self.bootstraps.insert(bootstrap.clone());
+            self.bootstraps
+                .insert(bootstrap.clone(), Origin::Rpc(url.to_string()));
         }
         Ok(())
     }

@@ -16,7 +16,15 @@ const ROOTS_PER_SLOT: usize = 4;
 /// The header roots sources served per slot, and who served each first.
 #[derive(Debug, Default)]
 pub(super) struct Witnesses {
-    by_slot: BTreeMap<Slot, Vec<(Root, String)>>,
+    by_slot: BTreeMap<Slot, SlotWitnesses>,
+}
+
+#[derive(Debug, Default)]
+struct SlotWitnesses {
+    roots: Vec<(Root, String)>,
+    /// A root past [`ROOTS_PER_SLOT`] was reported: later ones are not (a liar could make
+    /// up any number).
+    overflowed: bool,
 }
 
 impl Witnesses {
@@ -24,12 +32,14 @@ impl Witnesses {
     /// the slot: that root and who served it first (once per new root).
     pub(super) fn note(&mut self, slot: Slot, root: Root, source: &str) -> Option<(Root, String)> {
         let seen = self.by_slot.entry(slot).or_default();
-        if seen.iter().any(|(known, _)| *known == root) {
+        if seen.roots.iter().any(|(known, _)| *known == root) {
             return None;
         }
-        let earlier = seen.first().cloned();
-        if seen.len() < ROOTS_PER_SLOT {
-            seen.push((root, source.to_string()));
+        let earlier = seen.roots.first().cloned();
+        if seen.roots.len() < ROOTS_PER_SLOT {
+            seen.roots.push((root, source.to_string()));
+        } else if std::mem::replace(&mut seen.overflowed, true) {
+            return None;
         }
         while self.by_slot.len() > KEPT_SLOTS {
             self.by_slot.pop_first();
@@ -86,6 +96,16 @@ mod tests {
     }
 
     #[test]
+    fn made_up_roots_past_the_limit_are_reported_once() {
+        let mut witnesses = Witnesses::default();
+        let reports = (0..100u8)
+            .filter(|byte| witnesses.note(5, root(*byte), "liar").is_some())
+            .count();
+        // Roots 2, 3 and 4 each, then one for all the rest.
+        assert_eq!(reports, ROOTS_PER_SLOT);
+    }
+
+    #[test]
     fn memory_is_bounded() {
         let mut witnesses = Witnesses::default();
         for slot in 0..10_000u64 {
@@ -97,6 +117,6 @@ mod tests {
         assert!(witnesses
             .by_slot
             .values()
-            .all(|roots| roots.len() <= ROOTS_PER_SLOT));
+            .all(|seen| seen.roots.len() <= ROOTS_PER_SLOT));
     }
 }

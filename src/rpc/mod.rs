@@ -112,6 +112,10 @@ impl RpcSource {
         if host.is_empty() {
             return Err(invalid("no host"));
         }
+        if host.contains('@') {
+            // They would show in logs, in `sources()` and in the bridge's headers and metrics.
+            return Err(invalid("credentials in the URL are not supported"));
+        }
         if url.contains(['?', '#']) {
             return Err(invalid("a base URL has no query or fragment"));
         }
@@ -251,8 +255,8 @@ impl RpcSource {
 
     /// The block `request` asks for (one root, or a range of one slot), from
     /// `/eth/v2/beacon/blocks/{block_id}`: SSZ where the server offers it (natively), JSON
-    /// otherwise. None for an empty slot or a root the server does not have, like a peer's
-    /// empty answer; the block must be the one asked for, of the fork its slot is in.
+    /// otherwise. [`RpcError::NotFound`] for an empty slot or a root the server does not have;
+    /// the block must be the one asked for, of the fork its slot is in.
     pub async fn fetch_blocks(
         &self,
         chain: &ChainConfig,
@@ -277,11 +281,9 @@ impl RpcSource {
                 )))
             }
         };
-        let response = match self.get(&route, Self::accept()).await {
-            Ok(response) => response,
-            Err(RpcError::NotFound { .. }) => return Ok(Vec::new()),
-            Err(error) => return Err(error),
-        };
+        // A 404 (an empty slot, or a block the server pruned or does not have yet) is an
+        // error, not an empty answer: peers may still have it.
+        let response = self.get(&route, Self::accept()).await?;
         let bad = |reason: String| self.bad_data(&route, reason);
         let block = if response.is_ssz() {
             let version = response
@@ -337,7 +339,16 @@ fn decode_ssz(
         let fork: Fork = version
             .parse()
             .map_err(|_| format!("unknown fork {version:?}"))?;
-        return Ok(vec![decode(fork, &response.body)?]);
+        let object = decode(fork, &response.body)?;
+        // As for a peer's: the fork of the object's own slot.
+        if chain.fork_at_slot(object.slot) != fork {
+            return Err(format!(
+                "a {version} object at slot {}, which is in {}",
+                object.slot,
+                chain.fork_at_slot(object.slot).name()
+            ));
+        }
+        return Ok(vec![object]);
     }
     let mut objects = Vec::new();
     let mut rest = response.body.as_slice();
@@ -362,7 +373,15 @@ fn decode_ssz(
         let fork = chain
             .fork_for_digest(&digest)
             .ok_or_else(|| format!("update {index}: unknown fork digest {digest}"))?;
-        objects.push(decode(fork, ssz)?);
+        let object = decode(fork, ssz)?;
+        // As for a peer's chunk: the digest of the object's own slot.
+        if chain.fork_digest_at_slot(object.slot) != digest {
+            return Err(format!(
+                "update {index}: fork digest {digest} is not the one of slot {}",
+                object.slot
+            ));
+        }
+        objects.push(object);
         rest = next;
     }
     Ok(objects)
@@ -394,6 +413,7 @@ mod tests {
             "http://",
             "http:///x",
             "http://x/?a=1",
+            "http://user:secret@x",
         ] {
             assert!(
                 matches!(
@@ -449,6 +469,8 @@ mod tests {
             .unwrap_err()
             .contains("Eth-Consensus-Version"));
         assert!(decode_ssz(&chain, kind, &response(ssz[..100].to_vec(), Some("deneb"))).is_err());
+        // Another fork than the one of the object's slot is refused, as from a peer.
+        assert!(decode_ssz(&chain, kind, &response(ssz.clone(), Some("electra"))).is_err());
 
         // Updates: length ‖ digest ‖ SSZ per chunk (the format the bridge serves).
         let updates: Value =

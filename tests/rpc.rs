@@ -255,6 +255,18 @@ async fn wait_event(
     None
 }
 
+/// A client on `config` and its events, once a peer has completed Status.
+async fn start_connected(config: Config) -> (Client, impl futures::Stream<Item = Event> + Unpin) {
+    let client = Client::start(config).unwrap();
+    let mut events = client.events().await;
+    wait_event(&mut events, Duration::from_secs(10), |event| {
+        matches!(event, Event::PeerConnected { .. })
+    })
+    .await
+    .expect("the peer connects");
+    (client, events)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn calls_switch_to_the_beacon_api_when_peers_go_and_back_when_they_return() {
     let secret = hex::encode(common::discovery::fresh_secret(7));
@@ -280,15 +292,9 @@ async fn calls_switch_to_the_beacon_api_when_peers_go_and_back_when_they_return(
     config.request_timeout = Duration::from_secs(3);
     config.request_deadline = Duration::from_secs(10);
     config.rate_limited_interval = Duration::ZERO;
-    let client = Client::start(config).unwrap();
-    let mut events = client.events().await;
     // Before any peer is connected a call asks both at once (no budget spent waiting): wait
     // for the peer's Status so the first call shows the healthy case.
-    wait_event(&mut events, Duration::from_secs(10), |event| {
-        matches!(event, Event::PeerConnected { .. })
-    })
-    .await
-    .expect("the peer connects");
+    let (client, mut events) = start_connected(config).await;
 
     // Peers healthy: p2p answers (the default policy is p2p first).
     let first = client
@@ -566,13 +572,7 @@ async fn without_a_checkpoint_sources_that_disagree_are_reported() {
     config.rpc = vec![liar.clone()];
     config.rate_limited_interval = Duration::ZERO;
     config.request_timeout = Duration::from_secs(3);
-    let client = Client::start(config).unwrap();
-    let mut events = client.events().await;
-    wait_event(&mut events, Duration::from_secs(10), |event| {
-        matches!(event, Event::PeerConnected { .. })
-    })
-    .await
-    .expect("the peer connects");
+    let (client, mut events) = start_connected(config).await;
     let first = client
         .fetch_sourced(LightClientRequest::FinalityUpdate)
         .await

@@ -566,11 +566,8 @@ impl Client {
         &self,
         request: LightClientRequest,
     ) -> Result<Sourced<LightClientObject>, ClientError> {
-        let mut sourced = self.fetch_sourced(request).await?;
-        Ok(Sourced {
-            data: sourced.data.swap_remove(0),
-            source: sourced.source,
-        })
+        let sourced = self.fetch_sourced(request).await?;
+        Ok(sourced.map(|mut objects| objects.swap_remove(0)))
     }
 
     /// `LightClientBootstrap` for a (finalized, checkpoint) block root.

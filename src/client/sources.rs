@@ -74,6 +74,16 @@ pub struct Sourced<T> {
     pub source: DataSource,
 }
 
+impl<T> Sourced<T> {
+    /// The same source with `f` applied to the data.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Sourced<U> {
+        Sourced {
+            data: f(self.data),
+            source: self.source,
+        }
+    }
+}
+
 /// What one source did so far (`Client::sources`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -16,6 +16,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt as _;
 use axum::Router;
 use futures::StreamExt;
 use serde::Deserialize;
@@ -57,6 +58,11 @@ pub(super) async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>
         .fallback(get(static_file))
         .layer(axum::middleware::map_response(allow_any_origin))
         .with_state(shared);
+    // No Nagle: the relay forwards small noise frames one by one, and Nagle holding one until
+    // the browser's (delayed) ACK of the last cost ~40 ms per exchange (bench/parts/wan.sh).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     if let Err(error) = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

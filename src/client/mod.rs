@@ -707,8 +707,11 @@ impl Client {
                 break;
             }
         }
-        // The newest finality and optimistic updates; a peer without them is not an error.
-        for result in [self.finality_update().await, self.optimistic_update().await] {
+        // The newest finality and optimistic updates, asked at once (one round trip, not two);
+        // a peer without them is not an error.
+        let (finality, optimistic) =
+            futures::join!(self.finality_update(), self.optimistic_update());
+        for result in [finality.map(drop), optimistic.map(drop)] {
             if let Err(error) = result {
                 tracing::info!(%error, "sync: no latest update");
             }

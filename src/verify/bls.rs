@@ -1,9 +1,14 @@
 //! BLS12-381 as the consensus layer uses it: minimal-pubkey-size signatures (keys in G1,
 //! signatures in G2), the proof-of-possession ciphersuite, `FastAggregateVerify`.
 //!
-//! A sync committee's 512 keys are decompressed once, when the committee becomes known
-//! ([`CommitteeKeys`]); each update then only adds the participants' points, hashes the message
-//! to G2 and runs one two-pairing check.
+//! A sync committee's keys are decompressed at most once ([`CommitteeKeys`]). Decompression is
+//! the expensive part (a square root and a subgroup check per key: ~400 ms for 512 keys in the
+//! browser, bench/README.md `verify`), so with the committee's `aggregate_pubkey` at hand a
+//! signature of more than half the committee is checked against the aggregate minus the members
+//! who did not sign, decompressing only those; each update then adds (or subtracts) points,
+//! hashes the message to G2 and runs one two-pairing check.
+
+use std::sync::OnceLock;
 
 use bls12_381::hash_to_curve::{ExpandMsgXmd, HashToCurve};
 use bls12_381::{
@@ -15,30 +20,56 @@ use crate::primitives::{BlsPublicKey, BlsSignature, Root};
 /// The ciphersuite's domain separation tag (`BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_`).
 pub const DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
 
-/// The public keys of one sync committee, decompressed and checked (`KeyValidate`: on the
-/// curve, in the subgroup, not the identity). A key that fails stays `None`: any signature it
-/// takes part in is invalid.
+/// The public keys of one sync committee, each decompressed and checked (`KeyValidate`: on the
+/// curve, in the subgroup, not the identity) the first time a signature needs it. A key that
+/// fails stays `None`: any signature it takes part in is invalid.
 #[derive(Clone)]
 pub struct CommitteeKeys {
-    keys: Vec<Option<G1Affine>>,
+    compressed: Vec<BlsPublicKey>,
+    keys: Vec<OnceLock<Option<G1Affine>>>,
+    /// The committee's `aggregate_pubkey`, decompressed (`None`: not given, or not a valid key).
+    aggregate: Option<G1Affine>,
 }
 
 impl std::fmt::Debug for CommitteeKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let invalid = self.keys.iter().filter(|key| key.is_none()).count();
+        let decompressed = self.keys.iter().filter(|key| key.get().is_some()).count();
+        let invalid = self
+            .keys
+            .iter()
+            .filter(|key| matches!(key.get(), Some(None)))
+            .count();
         write!(
             f,
-            "CommitteeKeys({} keys, {invalid} invalid)",
-            self.keys.len()
+            "CommitteeKeys({} keys, {decompressed} decompressed, {invalid} invalid, aggregate {})",
+            self.keys.len(),
+            if self.aggregate.is_some() {
+                "known"
+            } else {
+                "unknown"
+            }
         )
     }
 }
 
 impl CommitteeKeys {
-    /// Decompresses every key.
+    /// Decompresses every key now (no aggregate: every signature sums its participants).
     pub fn new(pubkeys: &[BlsPublicKey]) -> CommitteeKeys {
+        let keys = CommitteeKeys::lazy(pubkeys, None);
+        for index in 0..keys.len() {
+            keys.key(index);
+        }
+        keys
+    }
+
+    /// Keys decompressed when first needed. `aggregate` is the committee's `aggregate_pubkey`
+    /// (the sum of `pubkeys`): trusted exactly as far as the keys are, since both come from the
+    /// same proven `SyncCommittee`, and the chain only admits valid keys.
+    pub fn lazy(pubkeys: &[BlsPublicKey], aggregate: Option<&BlsPublicKey>) -> CommitteeKeys {
         CommitteeKeys {
-            keys: pubkeys.iter().map(decompress_key).collect(),
+            compressed: pubkeys.to_vec(),
+            keys: pubkeys.iter().map(|_| OnceLock::new()).collect(),
+            aggregate: aggregate.and_then(decompress_key),
         }
     }
 
@@ -52,6 +83,17 @@ impl CommitteeKeys {
         self.keys.is_empty()
     }
 
+    /// How many keys have been decompressed so far.
+    pub fn decompressed(&self) -> usize {
+        self.keys.iter().filter(|key| key.get().is_some()).count()
+    }
+
+    fn key(&self, index: usize) -> Option<&G1Affine> {
+        self.keys[index]
+            .get_or_init(|| decompress_key(&self.compressed[index]))
+            .as_ref()
+    }
+
     /// `FastAggregateVerify` of `signature` over `message` by the members whose bit is set.
     /// `participants` yields one bit per member, in committee order.
     pub fn fast_aggregate_verify(
@@ -60,20 +102,41 @@ impl CommitteeKeys {
         message: &Root,
         signature: &BlsSignature,
     ) -> Result<(), BlsError> {
-        let mut aggregate = G1Projective::identity();
-        let mut count = 0usize;
-        for (index, (set, key)) in participants.into_iter().zip(&self.keys).enumerate() {
-            if !set {
-                continue;
-            }
-            let key = key.as_ref().ok_or(BlsError::InvalidPublicKey { index })?;
-            aggregate += key;
-            count += 1;
-        }
+        let bits: Vec<bool> = participants.into_iter().take(self.len()).collect();
+        let count = bits.iter().filter(|set| **set).count();
         if count == 0 {
             return Err(BlsError::NoParticipants);
         }
-        verify(&G1Affine::from(aggregate), message, signature)
+        if let Some(aggregate) = self.aggregate.filter(|_| 2 * count > self.len()) {
+            // The participants' sum as the aggregate minus the others. Any failure here (an
+            // absent key's bytes invalid, an aggregate that does not match its keys, a bad
+            // signature) is decided by the sum of the participants below, as the spec has it.
+            let mut sum = G1Projective::from(aggregate);
+            let absent =
+                (0..self.len()).filter(|index| !bits.get(*index).copied().unwrap_or(false));
+            let mut usable = true;
+            for index in absent {
+                match self.key(index) {
+                    Some(key) => sum -= key,
+                    None => {
+                        usable = false;
+                        break;
+                    }
+                }
+            }
+            if usable && verify(&G1Affine::from(sum), message, signature).is_ok() {
+                return Ok(());
+            }
+        }
+        let mut sum = G1Projective::identity();
+        for (index, set) in bits.iter().enumerate() {
+            if *set {
+                sum += self
+                    .key(index)
+                    .ok_or(BlsError::InvalidPublicKey { index })?;
+            }
+        }
+        verify(&G1Affine::from(sum), message, signature)
     }
 }
 
@@ -189,6 +252,70 @@ mod tests {
         assert_eq!(
             keys.fast_aggregate_verify([false, false, true], &message, &sign(7, &message)),
             Err(BlsError::InvalidPublicKey { index: 2 })
+        );
+    }
+
+    fn aggregate_of(secrets: &[u64]) -> BlsPublicKey {
+        public_key(secrets.iter().sum())
+    }
+
+    #[test]
+    fn with_the_aggregate_a_large_majority_decompresses_only_the_absent_keys() {
+        let secrets = [3, 11, 29, 41, 53];
+        let pubkeys: Vec<_> = secrets.iter().map(|s| public_key(*s)).collect();
+        let keys = CommitteeKeys::lazy(&pubkeys, Some(&aggregate_of(&secrets)));
+        let message = Root::from([9u8; 32]);
+        // All but member 1 sign.
+        let signature = sign(3 + 29 + 41 + 53, &message);
+        let bits = [true, false, true, true, true];
+        assert_eq!(
+            keys.fast_aggregate_verify(bits, &message, &signature),
+            Ok(())
+        );
+        assert_eq!(keys.decompressed(), 1);
+        // A wrong signature is still wrong (the participants' sum decides, as without it).
+        assert_eq!(
+            keys.fast_aggregate_verify(bits, &message, &sign(3 + 11, &message)),
+            Err(BlsError::Mismatch)
+        );
+        // A minority is summed directly.
+        let fresh = CommitteeKeys::lazy(&pubkeys, Some(&aggregate_of(&secrets)));
+        assert_eq!(
+            fresh.fast_aggregate_verify(
+                [false, true, false, false, true],
+                &message,
+                &sign(11 + 53, &message)
+            ),
+            Ok(())
+        );
+        assert_eq!(fresh.decompressed(), 2);
+    }
+
+    #[test]
+    fn an_aggregate_that_does_not_match_its_keys_changes_no_verdict() {
+        let secrets = [3, 11, 29];
+        let pubkeys: Vec<_> = secrets.iter().map(|s| public_key(*s)).collect();
+        let message = Root::from([2u8; 32]);
+        for aggregate in [public_key(1000), BlsPublicKey::from([0xffu8; 48])] {
+            let keys = CommitteeKeys::lazy(&pubkeys, Some(&aggregate));
+            assert_eq!(
+                keys.fast_aggregate_verify([true, true, false], &message, &sign(3 + 11, &message)),
+                Ok(())
+            );
+            assert_eq!(
+                keys.fast_aggregate_verify([true, true, true], &message, &sign(3 + 11, &message)),
+                Err(BlsError::Mismatch)
+            );
+        }
+        // An invalid absent key: the participants' sum decides.
+        let garbage = BlsPublicKey::from([0xffu8; 48]);
+        let keys = CommitteeKeys::lazy(
+            &[public_key(3), public_key(11), garbage],
+            Some(&aggregate_of(&[3, 11])),
+        );
+        assert_eq!(
+            keys.fast_aggregate_verify([true, true, false], &message, &sign(14, &message)),
+            Ok(())
         );
     }
 }

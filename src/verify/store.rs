@@ -18,7 +18,7 @@ use crate::types::{LightClientHeader, SyncCommittee};
 /// `MIN_SYNC_COMMITTEE_PARTICIPANTS`.
 pub const MIN_SYNC_COMMITTEE_PARTICIPANTS: u64 = 1;
 
-/// A sync committee with its keys, decompressed the first time a signature needs them.
+/// A sync committee with its keys, each decompressed the first time a signature needs it.
 #[derive(Debug)]
 pub struct Committee<const S: usize> {
     /// The committee as the state has it.
@@ -44,8 +44,12 @@ impl<const S: usize> Committee<S> {
     }
 
     fn keys(&self) -> &CommitteeKeys {
-        self.keys
-            .get_or_init(|| CommitteeKeys::new(&self.committee.pubkeys))
+        self.keys.get_or_init(|| {
+            CommitteeKeys::lazy(
+                &self.committee.pubkeys,
+                Some(&self.committee.aggregate_pubkey),
+            )
+        })
     }
 }
 

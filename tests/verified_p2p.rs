@@ -218,9 +218,12 @@ async fn a_stale_finality_update_is_not_handed_out_nor_punished_as_a_lie() {
     // The stale update is valid: while the store knows nothing newer it may be believed. Once the
     // honest peer's newer one is in, no call hands the stale one out again.
     let mut calls = 0;
+    // On a loaded machine the honest peer may finish its handshake a while after the stale one:
+    // a call answered by the stale peer alone is no failure yet.
     while client.finality_update().await.unwrap().finalized_slot != Some(FINALIZED) {
         calls += 1;
-        assert!(calls < 10, "the honest peer's update never came");
+        assert!(calls < 50, "the honest peer's update never came");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     for _ in 0..6 {
         let finality = client.finality_update().await.unwrap();

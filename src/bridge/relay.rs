@@ -13,7 +13,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use axum::http::StatusCode;
 use futures::{SinkExt, StreamExt};
 use libp2p::PeerId;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
@@ -23,6 +23,8 @@ pub use crate::node::enr::{is_private, socket_address};
 /// Largest WebSocket frame/message accepted from a browser, and largest TCP read forwarded.
 /// Noise frames are at most 65,535 bytes plus a 2-byte length.
 pub const MAX_FRAME: usize = 128 * 1024;
+/// Largest TCP read forwarded to the browser as one frame.
+const READ_CHUNK: usize = 16 * 1024;
 /// Time to connect to a peer over TCP.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -306,7 +308,7 @@ pub(crate) async fn pipe(shared: &Shared, mut socket: WebSocket, tcp: TcpStream)
         counter.fetch_add(n as u64, Ordering::Relaxed);
         true
     };
-    let (mut tcp_read, mut tcp_write) = tcp.into_split();
+    let (tcp_read, mut tcp_write) = tcp.into_split();
     let (mut ws_send, mut ws_receive) = (&mut socket).split();
     let reason = {
         let upstream = async {
@@ -334,16 +336,23 @@ pub(crate) async fn pipe(shared: &Shared, mut socket: WebSocket, tcp: TcpStream)
             CloseReason::BrowserClosed
         };
         let downstream = async {
-            let mut buffer = vec![0u8; 16 * 1024];
             loop {
-                match tcp_read.read(&mut buffer).await {
-                    Ok(0) | Err(_) => return CloseReason::PeerClosed,
+                // Wait for bytes without holding a buffer (an idle session keeps none), then
+                // read into one the frame takes over without a copy.
+                if tcp_read.readable().await.is_err() {
+                    return CloseReason::PeerClosed;
+                }
+                let mut buffer = Vec::with_capacity(READ_CHUNK);
+                match tcp_read.try_read_buf(&mut buffer) {
+                    Ok(0) => return CloseReason::PeerClosed,
+                    Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
+                    Err(_) => return CloseReason::PeerClosed,
                     Ok(n) => {
                         if !charge(&to_browser, n) {
                             return CloseReason::ByteCap;
                         }
                         touch();
-                        let data = axum::body::Bytes::copy_from_slice(&buffer[..n]);
+                        let data = axum::body::Bytes::from(buffer);
                         if ws_send.send(Message::Binary(data)).await.is_err() {
                             return CloseReason::BrowserClosed;
                         }

@@ -121,7 +121,7 @@ def commit():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--ran", action="append", default=[], help="PART=ok|failed:SECONDS (from bench/run.sh)")
+    parser.add_argument("--ran", action="append", default=[], help="PART=ok|failed|over-budget:SECONDS (from bench/run.sh)")
     parser.add_argument("--out-dir", default=os.path.join(HERE, "out"))
     parser.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     args = parser.parse_args()
@@ -136,8 +136,8 @@ def main():
     files = sorted(f for f in os.listdir(args.out_dir) if f.endswith(".json")) if os.path.isdir(args.out_dir) else []
     for name in files:
         part = name[: -len(".json")]
-        if part in ran and ran[part][0] != "ok":
-            continue  # a failed part's leftovers are not results
+        if part in ran and ran[part][0] not in ("ok", "over-budget"):
+            continue  # a failed part's leftovers are not results (over budget: its rows are)
         path = os.path.join(args.out_dir, name)
         try:
             with open(path) as f:
@@ -150,7 +150,9 @@ def main():
         except (OSError, ValueError, TypeError) as error:
             problems.append(f"{part}: unreadable rows ({error})")
     for part, (status, _) in sorted(ran.items()):
-        if status != "ok":
+        if status == "over-budget":
+            problems.append(f"{part}: over budget (its rows are in the table; see its output above)")
+        elif status != "ok":
             problems.append(f"{part}: failed (see its output above)")
         elif not os.path.exists(os.path.join(args.out_dir, part + ".json")):
             problems.append(f"{part}: wrote no bench/out/{part}.json")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Download size: our release .wasm (scripts/wasm.py build → pkg/) against Helios-wasm
 # (@a16z/helios) and Lodestar's light client bundled for the browser (esbuild, minified).
-# Writes bench/out/size.json (rows for bench/table.py).
+# Writes bench/out/size.json (rows for bench/table.py): a budget row per build (web, bundler), and
+# exits 3 (bench/run.sh: over budget, rows kept) when a .wasm is over size_rows.py's BUDGET_KB.
 set -euo pipefail
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROOT="$(dirname "$BENCH")"
@@ -29,5 +30,7 @@ done
   --platform=browser --format=esm --log-level=warning "${aliases[@]}" \
   --outfile="$WORK/lodestar-light-client.min.js") >&2
 
-python3 "$BENCH/lib/size_rows.py" "$ROOT" "$WORK" "$OUT/size.json"
-log "done in $(( $(date +%s) - started )) s"
+status=0
+python3 "$BENCH/lib/size_rows.py" "$ROOT" "$WORK" "$OUT/size.json" || status=$?
+log "done in $(( $(date +%s) - started )) s (status $status)"
+exit "$status"

@@ -19,4 +19,14 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-"$BENCH" relay --bridge "$BEACON_P2P" --websockify "$venv/bin/websockify" --out bench/out/relay.json "$@"
+# Issue 14: 10,000 idle sessions, as many as the open-file limit allows (the bench process and the
+# bridge each hold two descriptors per session). Busy sessions stay at 100: websockify forks one
+# process per session (~70 MB each when busy) and was killed for memory at 500.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+limit=$(ulimit -n)
+idle=$(( (limit - 2000) / 2 ))
+[ "$idle" -gt 10000 ] && idle=10000
+[ "$idle" -lt 1000 ] && idle=1000
+echo "[relay] open-file limit $limit: $idle idle sessions" >&2
+"$BENCH" relay --bridge "$BEACON_P2P" --websockify "$venv/bin/websockify" --out bench/out/relay.json \
+  --idle-sessions "$idle" "$@"

@@ -79,9 +79,9 @@ def main():
     targets = build.get("targets", [build.get("target", "web")])
     wasm_opt = " ".join(build["wasm-opt"]) if build.get("wasm-opt") else "none"
 
-    def measure(target, out):
-        wasm = out / "beacon_p2p_bg.wasm"
-        glue = out / "beacon_p2p.js"
+    def measure(target, build_dir):
+        wasm = build_dir / "beacon_p2p_bg.wasm"
+        glue = build_dir / "beacon_p2p.js"
         for path in (wasm, glue):
             if not path.exists():
                 sys.exit(f"size: {path} missing after scripts/wasm.py build")
@@ -105,9 +105,9 @@ def main():
 
     builds = []
     for index, target in enumerate(targets):
-        out = pkg if index == 0 else pkg.with_name(f"{pkg.name}-{target}")
-        wasm, glue, how = measure(target, out)
-        builds.append((target, out, wasm, glue, how, gzip9(wasm)))
+        build_dir = pkg if index == 0 else pkg.with_name(f"{pkg.name}-{target}")
+        wasm, glue, how = measure(target, build_dir)
+        builds.append((target, build_dir, wasm, glue, how, gzip9(wasm)))
     # The comparisons use the first build (the web package the demo page loads).
     target, pkg, wasm, glue, how, ours_gz = builds[0]
 

@@ -59,6 +59,19 @@ def waited(runs, until):
     return median(totals)
 
 
+def time_row(metric, mark, ours, theirs, alternative, target, note):
+    """A row of the median time (ms from page start) to `mark`, ours vs theirs."""
+    return {
+        "group": GROUP,
+        "metric": metric,
+        "ours": round(median([c["marks"][mark] for c in ours]), 1),
+        "alternative": alternative,
+        "theirs": round(median([c["marks"][mark] for c in theirs]), 1),
+        "unit": "ms", "better": "lower", "target": target,
+        "note": note,
+    }
+
+
 def main():
     data = json.load(open(sys.argv[1]))
     rows = []
@@ -66,32 +79,23 @@ def main():
         ours = cells(data, rtt, "ours", "p2p")
         fetch = cells(data, rtt, "fetch", "rest")
         if ours and fetch:
-            rows.append({
-                "group": GROUP,
-                "metric": f"first finality update from page start, RTT {rtt} ms",
-                "ours": round(median([c["marks"]["finality"] for c in ours]), 1),
-                "alternative": "fetch() of the same peer's Beacon REST API (JSON)",
-                "theirs": round(median([c["marks"]["finality"] for c in fetch]), 1),
-                "unit": "ms", "better": "lower", "target": None,
-                "note": f"ours: wasm load, /peers, WebSocket through the bridge's relay, noise, muxer, Status, request; "
-                        f"bridge↔peer leg {data['peerRttMs']} ms RTT; median of {len(ours)}/{len(fetch)}; "
-                        f"ours: {phase_summary(ours)}; REST: {phase_summary(fetch)}",
-            })
+            rows.append(time_row(
+                f"first finality update from page start, RTT {rtt} ms", "finality", ours, fetch,
+                "fetch() of the same peer's Beacon REST API (JSON)", None,
+                f"ours: wasm load, /peers, WebSocket through the bridge's relay, noise, muxer, Status, request; "
+                f"bridge↔peer leg {data['peerRttMs']} ms RTT; median of {len(ours)}/{len(fetch)}; "
+                f"ours: {phase_summary(ours)}; REST: {phase_summary(fetch)}",
+            ))
         for consumer, name in CONSUMERS.items():
             p2p, rest = cells(data, rtt, consumer, "p2p"), cells(data, rtt, consumer, "rest")
             if not p2p or not rest:
                 continue
-            rows.append({
-                "group": GROUP,
-                "metric": f"first verified head from page start, RTT {rtt} ms — {name}",
-                "ours": round(median([c["marks"]["verified"] for c in p2p]), 1),
-                "alternative": "the same consumer on the peer's Beacon REST API",
-                "theirs": round(median([c["marks"]["verified"] for c in rest]), 1),
-                "unit": "ms", "better": "lower",
-                "target": "<= 1.5x" if rtt == GOAL_RTT else None,
-                "note": f"synthnet checkpoint → 9 periods; median of {len(p2p)}/{len(rest)}; "
-                        f"p2p: {phase_summary(p2p)}; REST: {phase_summary(rest)}",
-            })
+            rows.append(time_row(
+                f"first verified head from page start, RTT {rtt} ms — {name}", "verified", p2p, rest,
+                "the same consumer on the peer's Beacon REST API", "<= 1.5x" if rtt == GOAL_RTT else None,
+                f"synthnet checkpoint → 9 periods; median of {len(p2p)}/{len(rest)}; "
+                f"p2p: {phase_summary(p2p)}; REST: {phase_summary(rest)}",
+            ))
             if rtt == 0:
                 # Without delay the two directions' chunks interleave freely: the trace cannot
                 # tell a wait for an answer from traffic that merely crossed.
